@@ -1,0 +1,3 @@
+//! Cryptographic helpers used across the service.
+
+pub mod envelope;

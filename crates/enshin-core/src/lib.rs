@@ -1,0 +1,5 @@
+//! Domain types and rules of enshin: no I/O, no HTTP, no SQL.
+
+pub mod crypto;
+pub mod encoding;
+pub mod pki;

@@ -1,0 +1,240 @@
+//! Starting and stopping one instance: data directory, database, the three listeners.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use enshin_store::{AppliedMigration, Store, StoreError};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::clock::{ClockStatus, clock_status};
+use crate::config::Config;
+use crate::datadir::{self, Created, DataDirError, InstanceLock, TlsMaterial};
+use crate::listener::{ConnLimits, ListenerKind, serve};
+use crate::routes::router;
+use crate::tls::{ClientAuth, TlsError, server_config};
+
+/// Why an instance could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The data directory is unusable.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    /// The database is unusable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// TLS material is unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A listener address cannot be bound.
+    #[error("cannot listen on {key} {addr}: {source}")]
+    Bind {
+        /// The configuration key of the listener.
+        key: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// `ports.json` cannot be written.
+    #[error("cannot write {path}: {source}")]
+    PortsFile {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+}
+
+/// The bound address of each listener.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Addrs {
+    /// Patient listener.
+    pub patient: SocketAddr,
+    /// Clinic listener.
+    pub clinic: SocketAddr,
+    /// Operator listener.
+    pub operator: SocketAddr,
+}
+
+/// What happened at start, for the operator's terminal.
+#[derive(Debug)]
+pub struct StartReport {
+    /// Everything first start created.
+    pub created: Vec<Created>,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Where the database is (a path, or the PostgreSQL URL without credentials).
+    pub database: String,
+    /// Applied migrations.
+    pub migrations: Vec<AppliedMigration>,
+    /// Clock synchronisation at start (LOG-5).
+    pub clock: ClockStatus,
+    /// The `ports.json` file.
+    pub ports_file: PathBuf,
+}
+
+/// A running instance.
+pub struct Running {
+    addrs: Addrs,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    store: Store,
+    ports_file: PathBuf,
+    _lock: InstanceLock,
+}
+
+impl Running {
+    /// Where the listeners listen.
+    pub fn addrs(&self) -> Addrs {
+        self.addrs
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the grace period), closes the
+    /// database cleanly and removes `ports.json`; the data-directory lock goes last.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.store.close().await;
+        let _ = std::fs::remove_file(&self.ports_file);
+    }
+}
+
+/// A PostgreSQL URL without its password, for printing.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn bind(key: &'static str, addr: SocketAddr) -> Result<TcpListener, LaunchError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| LaunchError::Bind { key, addr, source })
+}
+
+/// Prepares the data directory and database, binds the three listeners and starts serving.
+pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchError> {
+    let prepared = datadir::prepare(config)?;
+    let url = config.effective_database_url();
+    let store = Store::connect(&url).await?;
+    let migrations = store.migrate().await?;
+    let acceptors = acceptors(&prepared.tls)?;
+    let listeners = [
+        (
+            ListenerKind::Patient,
+            bind("patient_addr", config.patient_addr).await?,
+        ),
+        (
+            ListenerKind::Clinic,
+            bind("clinic_addr", config.clinic_addr).await?,
+        ),
+        (
+            ListenerKind::Operator,
+            bind("operator_addr", config.operator_addr).await?,
+        ),
+    ];
+    let local = |i: usize, key: &'static str| {
+        listeners[i]
+            .1
+            .local_addr()
+            .map_err(|source| LaunchError::Bind {
+                key,
+                addr: config.patient_addr,
+                source,
+            })
+    };
+    let addrs = Addrs {
+        patient: local(0, "patient_addr")?,
+        clinic: local(1, "clinic_addr")?,
+        operator: local(2, "operator_addr")?,
+    };
+    let ports_file = prepared.root.join("ports.json");
+    let ports = serde_json::json!({
+        "patient": { "address": addrs.patient, "port": addrs.patient.port() },
+        "clinic": { "address": addrs.clinic, "port": addrs.clinic.port() },
+        "operator": { "address": addrs.operator, "port": addrs.operator.port() },
+        "pid": std::process::id(),
+    });
+    enshin_store::files::write_replace_private(&ports_file, format!("{ports:#}\n").as_bytes())
+        .map_err(|source| LaunchError::PortsFile {
+            path: ports_file.clone(),
+            source,
+        })?;
+    let limits = ConnLimits {
+        handshake_timeout: config.tls_handshake_timeout,
+        header_timeout: config
+            .tls_handshake_timeout
+            .max(std::time::Duration::from_secs(10)),
+        shutdown_grace: config.shutdown_grace,
+    };
+    let (stop, stopped) = watch::channel(false);
+    let tasks = listeners
+        .into_iter()
+        .zip(acceptors)
+        .map(|((kind, tcp), acceptor)| {
+            tokio::spawn(serve(
+                tcp,
+                acceptor,
+                router(store.clone(), kind),
+                kind,
+                limits,
+                stopped.clone(),
+            ))
+        })
+        .collect();
+    let report = StartReport {
+        created: prepared.created,
+        backend: store.backend().name(),
+        database: match &config.database_url {
+            Some(url) => redact(url),
+            None => prepared.root.join("enshin.db").display().to_string(),
+        },
+        migrations,
+        clock: clock_status(),
+        ports_file: ports_file.clone(),
+    };
+    Ok((
+        Running {
+            addrs,
+            stop,
+            tasks,
+            store,
+            ports_file,
+            _lock: prepared.lock,
+        },
+        report,
+    ))
+}
+
+fn acceptors(tls: &TlsMaterial) -> Result<[TlsAcceptor; 3], TlsError> {
+    let open = server_config(tls, ClientAuth::None)?;
+    let clinic = server_config(tls, ClientAuth::RequireServiceCa)?;
+    Ok([
+        TlsAcceptor::from(open.clone()),
+        TlsAcceptor::from(clinic),
+        TlsAcceptor::from(open),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn printed_database_urls_hide_passwords() {
+        assert_eq!(
+            redact("postgres://enshin:s3cret@db:5432/enshin"),
+            "postgres://…@db:5432/enshin"
+        );
+        assert_eq!(redact("postgres://db/enshin"), "postgres://db/enshin");
+    }
+}

@@ -1,0 +1,482 @@
+//! Configuration: `enshin.toml`, overridden by `ENSHIN_*` environment variables, overridden by
+//! command-line flags. Every error names the key and where its value came from, so an operator
+//! can fix it from one line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every configuration key, with its meaning (also printed by `enshin serve --help`).
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "data_dir",
+        "directory of the embedded default (database, PKI, master key, keyring)",
+    ),
+    (
+        "database_url",
+        "postgres://… for production; empty means SQLite in data_dir",
+    ),
+    (
+        "patient_addr",
+        "listener for patients, devices and public pages",
+    ),
+    (
+        "clinic_addr",
+        "listener for clinic members (client certificate required)",
+    ),
+    (
+        "operator_addr",
+        "listener of the operator console (keep it on loopback)",
+    ),
+    (
+        "master_key_file",
+        "file holding the master key (default data_dir/master.key)",
+    ),
+    (
+        "keyring_dir",
+        "directory of the wrapped per-clinic data keys (default data_dir/keys)",
+    ),
+    (
+        "server_names",
+        "DNS names and addresses in the generated server certificate, comma-separated",
+    ),
+    (
+        "tls_handshake_timeout_secs",
+        "seconds a client may take to complete the TLS handshake",
+    ),
+    (
+        "shutdown_grace_secs",
+        "seconds in-flight requests may take to finish on shutdown",
+    ),
+    (
+        "min_free_space_mb",
+        "refuse to start with less free space than this in data_dir",
+    ),
+];
+
+/// Where a configuration value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The built-in default.
+    Default,
+    /// The configuration file.
+    File(PathBuf),
+    /// An environment variable.
+    Env(String),
+    /// A command-line flag.
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::File(path) => write!(f, "file {}", path.display()),
+            Self::Env(name) => write!(f, "environment {name}"),
+            Self::Flag(name) => write!(f, "flag {name}"),
+        }
+    }
+}
+
+/// A configuration problem: the offending key, where its value came from, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config key \"{key}\" ({origin}): {message}")]
+pub struct ConfigError {
+    /// The key (or `config` for the file itself).
+    pub key: String,
+    /// Where the value came from.
+    pub origin: Origin,
+    /// What is wrong, and what would be right.
+    pub message: String,
+}
+
+/// The effective configuration of one instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory of the embedded default.
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL; `None` means SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// Patient listener address.
+    pub patient_addr: SocketAddr,
+    /// Clinic listener address.
+    pub clinic_addr: SocketAddr,
+    /// Operator listener address.
+    pub operator_addr: SocketAddr,
+    /// Master key file.
+    pub master_key_file: PathBuf,
+    /// Keyring directory.
+    pub keyring_dir: PathBuf,
+    /// Names in the generated server certificate.
+    pub server_names: Vec<String>,
+    /// Time allowed for a TLS handshake.
+    pub tls_handshake_timeout: Duration,
+    /// Time allowed for in-flight requests at shutdown.
+    pub shutdown_grace: Duration,
+    /// Free space required in the data directory, in bytes.
+    pub min_free_space: u64,
+}
+
+/// Raw values by key, each with its origin, before parsing.
+#[derive(Debug, Default, Clone)]
+pub struct Layers {
+    values: BTreeMap<&'static str, (String, Origin)>,
+}
+
+fn known_key(key: &str) -> Option<&'static str> {
+    KEYS.iter().map(|(k, _)| *k).find(|k| *k == key)
+}
+
+/// The environment variable of a key.
+pub fn env_name(key: &str) -> String {
+    format!("ENSHIN_{}", key.to_ascii_uppercase())
+}
+
+/// The flag of a key.
+pub fn flag_name(key: &str) -> String {
+    format!("--{}", key.replace('_', "-"))
+}
+
+impl Layers {
+    /// Reads the TOML file; unknown keys and wrong types are errors naming the key.
+    pub fn file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let origin = Origin::File(path.to_owned());
+        let file_err = |message: String| ConfigError {
+            key: "config".into(),
+            origin: origin.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| file_err(format!("cannot read the file: {e}")))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            file_err(format!(
+                "not valid TOML: {}",
+                e.message().lines().next().unwrap_or("syntax error")
+            ))
+        })?;
+        for (key, value) in table {
+            let Some(known) = known_key(&key) else {
+                return Err(ConfigError {
+                    key,
+                    origin,
+                    message: "unknown key (see config/enshin.example.toml)".into(),
+                });
+            };
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Array(items) if known == "server_names" => items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| ConfigError {
+                        key: key.clone(),
+                        origin: origin.clone(),
+                        message: "must be a list of strings".into(),
+                    })?
+                    .join(","),
+                other => {
+                    return Err(ConfigError {
+                        key,
+                        origin,
+                        message: format!("must be a string or a number, not {}", other.type_str()),
+                    });
+                }
+            };
+            self.values.insert(known, (text, origin.clone()));
+        }
+        Ok(())
+    }
+
+    /// Takes `ENSHIN_<KEY>` variables; returns the names of other `ENSHIN_` variables (likely typos).
+    pub fn env(&mut self, vars: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for (name, value) in vars {
+            let Some(rest) = name.strip_prefix("ENSHIN_") else {
+                continue;
+            };
+            match known_key(&rest.to_ascii_lowercase()) {
+                Some(key) if env_name(key) == name => {
+                    self.values.insert(key, (value, Origin::Env(name)));
+                }
+                _ if ["CONFIG", "LOG"].contains(&rest) || rest.starts_with("TEST_") => {}
+                _ => unknown.push(name),
+            }
+        }
+        unknown
+    }
+
+    /// Takes values given as flags (`key` as in [`KEYS`]).
+    pub fn flag(&mut self, key: &'static str, value: String) {
+        self.values
+            .insert(key, (value, Origin::Flag(flag_name(key))));
+    }
+
+    fn get(&self, key: &'static str) -> Option<&(String, Origin)> {
+        self.values.get(key)
+    }
+
+    fn parse<T>(
+        &self,
+        key: &'static str,
+        default: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        let (text, origin) = match self.get(key) {
+            Some((text, origin)) => (text.as_str(), origin.clone()),
+            None => (default, Origin::Default),
+        };
+        if text.trim().is_empty() {
+            return Err(ConfigError {
+                key: key.into(),
+                origin,
+                message: "must not be empty".into(),
+            });
+        }
+        parse(text.trim()).map_err(|message| ConfigError {
+            key: key.into(),
+            origin,
+            message,
+        })
+    }
+
+    /// Parses and checks every value.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        // Absolute, so printed paths and the SQLite URL do not depend on where they are read.
+        let path = |s: &str| {
+            std::path::absolute(s).map_err(|e| format!("\"{s}\" is not a usable path: {e}"))
+        };
+        let addr = |s: &str| {
+            s.parse::<SocketAddr>()
+                .map_err(|_| format!("\"{s}\" is not an address with port, e.g. 127.0.0.1:8443"))
+        };
+        let secs = |s: &str| match s.parse::<u64>() {
+            Ok(n) if (1..=3600).contains(&n) => Ok(Duration::from_secs(n)),
+            _ => Err(format!("\"{s}\" is not a number of seconds from 1 to 3600")),
+        };
+        let data_dir = self.parse("data_dir", "enshin-data", path)?;
+        let database_url = match self.get("database_url") {
+            Some((text, _)) if text.trim().is_empty() => None,
+            Some(_) => Some(self.parse("database_url", "", |s| {
+                if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+                    Ok(s.to_owned())
+                } else {
+                    Err("must start with postgres:// (leave it empty for the embedded SQLite database)".into())
+                }
+            })?),
+            None => None,
+        };
+        let within = |name: &str| data_dir.join(name).display().to_string();
+        let config = Config {
+            database_url,
+            patient_addr: self.parse("patient_addr", "0.0.0.0:8443", addr)?,
+            clinic_addr: self.parse("clinic_addr", "0.0.0.0:8444", addr)?,
+            operator_addr: self.parse("operator_addr", "127.0.0.1:8445", addr)?,
+            master_key_file: self.parse("master_key_file", &within("master.key"), path)?,
+            keyring_dir: self.parse("keyring_dir", &within("keys"), path)?,
+            server_names: self.parse("server_names", "localhost,127.0.0.1,::1", |s| {
+                let names: Vec<String> = s
+                    .split(',')
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                match names.iter().find(|n| {
+                    !n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:*".contains(&b))
+                }) {
+                    Some(bad) => Err(format!("\"{bad}\" is not a DNS name or IP address")),
+                    None => Ok(names),
+                }
+            })?,
+            tls_handshake_timeout: self.parse("tls_handshake_timeout_secs", "10", secs)?,
+            shutdown_grace: self.parse("shutdown_grace_secs", "30", secs)?,
+            min_free_space: self.parse("min_free_space_mb", "64", |s| {
+                s.parse::<u64>()
+                    .map(|mb| mb * 1024 * 1024)
+                    .map_err(|_| format!("\"{s}\" is not a whole number of MiB"))
+            })?,
+            data_dir,
+        };
+        let listeners = [
+            ("patient_addr", config.patient_addr),
+            ("clinic_addr", config.clinic_addr),
+            ("operator_addr", config.operator_addr),
+        ];
+        for (i, (key, a)) in listeners.iter().enumerate() {
+            if a.port() != 0
+                && listeners[..i].iter().any(|(_, b)| {
+                    b.port() == a.port()
+                        && (b.ip() == a.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+                })
+            {
+                return Err(ConfigError {
+                    key: (*key).into(),
+                    origin: self
+                        .get(key)
+                        .map(|(_, o)| o.clone())
+                        .unwrap_or(Origin::Default),
+                    message: format!("{a} is already used by another listener"),
+                });
+            }
+        }
+        Ok(config)
+    }
+}
+
+impl Config {
+    /// The database URL actually used: PostgreSQL if configured, else SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("enshin.db").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Layers {
+        let mut layers = Layers::default();
+        layers.env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        layers
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = Layers::default().resolve().unwrap();
+        assert_eq!(config.patient_addr.to_string(), "0.0.0.0:8443");
+        assert_eq!(config.clinic_addr.to_string(), "0.0.0.0:8444");
+        assert_eq!(config.operator_addr.to_string(), "127.0.0.1:8445");
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(config.master_key_file, cwd.join("enshin-data/master.key"));
+        assert_eq!(config.database_url, None);
+        assert_eq!(
+            config.effective_database_url(),
+            format!("sqlite://{}/enshin-data/enshin.db?mode=rwc", cwd.display())
+        );
+    }
+
+    #[test]
+    fn environment_overrides_file_and_flags_override_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("enshin.toml");
+        std::fs::write(&file, "patient_addr = \"127.0.0.1:1\"\nclinic_addr = \"127.0.0.1:2\"\nserver_names = [\"a.example\", \"10.0.0.1\"]\n").unwrap();
+        let mut layers = Layers::default();
+        layers.file(&file).unwrap();
+        layers.env([("ENSHIN_CLINIC_ADDR".to_string(), "127.0.0.1:3".to_string())]);
+        layers.flag("operator_addr", "127.0.0.1:4".into());
+        let config = layers.resolve().unwrap();
+        assert_eq!(config.patient_addr.port(), 1);
+        assert_eq!(config.clinic_addr.port(), 3);
+        assert_eq!(config.operator_addr.port(), 4);
+        assert_eq!(config.server_names, ["a.example", "10.0.0.1"]);
+        layers.flag("clinic_addr", "127.0.0.1:5".into());
+        assert_eq!(layers.resolve().unwrap().clinic_addr.port(), 5);
+    }
+
+    #[test]
+    fn bad_values_name_key_and_origin() {
+        let err = env(&[("ENSHIN_PATIENT_ADDR", "nonsense")])
+            .resolve()
+            .unwrap_err();
+        assert_eq!(err.key, "patient_addr");
+        assert_eq!(
+            err.to_string(),
+            "config key \"patient_addr\" (environment ENSHIN_PATIENT_ADDR): \"nonsense\" is not an address with port, e.g. 127.0.0.1:8443"
+        );
+        assert_eq!(
+            env(&[("ENSHIN_DATA_DIR", " ")])
+                .resolve()
+                .unwrap_err()
+                .message,
+            "must not be empty"
+        );
+        assert_eq!(
+            env(&[("ENSHIN_DATABASE_URL", "mysql://x")])
+                .resolve()
+                .unwrap_err()
+                .key,
+            "database_url"
+        );
+        assert_eq!(
+            env(&[("ENSHIN_SHUTDOWN_GRACE_SECS", "0")])
+                .resolve()
+                .unwrap_err()
+                .key,
+            "shutdown_grace_secs"
+        );
+        assert_eq!(
+            env(&[("ENSHIN_SERVER_NAMES", "ok,bad name")])
+                .resolve()
+                .unwrap_err()
+                .key,
+            "server_names"
+        );
+        let clash = env(&[("ENSHIN_CLINIC_ADDR", "127.0.0.1:8443")])
+            .resolve()
+            .unwrap_err();
+        assert_eq!(
+            (clash.key.as_str(), clash.message.as_str()),
+            (
+                "clinic_addr",
+                "127.0.0.1:8443 is already used by another listener"
+            )
+        );
+    }
+
+    #[test]
+    fn port_zero_may_repeat_and_empty_database_url_means_sqlite() {
+        let config = env(&[
+            ("ENSHIN_PATIENT_ADDR", "127.0.0.1:0"),
+            ("ENSHIN_CLINIC_ADDR", "127.0.0.1:0"),
+            ("ENSHIN_OPERATOR_ADDR", "127.0.0.1:0"),
+            ("ENSHIN_DATABASE_URL", ""),
+        ])
+        .resolve()
+        .unwrap();
+        assert_eq!(config.database_url, None);
+    }
+
+    #[test]
+    fn unknown_environment_names_are_reported_not_used() {
+        let mut layers = Layers::default();
+        let unknown = layers.env(
+            [
+                ("ENSHIN_PATIENT_ADR", "x"),
+                ("ENSHIN_TEST_DATABASE_URL", "y"),
+                ("ENSHIN_LOG", "debug"),
+                ("HOME", "/root"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        assert_eq!(unknown, ["ENSHIN_PATIENT_ADR"]);
+        assert!(layers.resolve().is_ok());
+    }
+
+    #[test]
+    fn file_errors_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("enshin.toml");
+        let check = |text: &str, key: &str| {
+            std::fs::write(&file, text).unwrap();
+            let err = Layers::default().file(&file).unwrap_err();
+            assert_eq!(err.key, key, "{err}");
+            assert!(!err.to_string().contains('\n'), "one line: {err}");
+        };
+        check("patient_adr = \"x\"\n", "patient_adr");
+        check("patient_addr = true\n", "patient_addr");
+        check("server_names = [1]\n", "server_names");
+        check("patient_addr = \n", "config");
+        let missing = Layers::default()
+            .file(&dir.path().join("absent.toml"))
+            .unwrap_err();
+        assert_eq!(missing.key, "config");
+    }
+}

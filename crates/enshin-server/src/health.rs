@@ -1,0 +1,47 @@
+//! `GET /healthz` on every listener (AVAIL-3, LOG-5): status, database, clock, version; no secrets.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use crate::clock::clock_status;
+use crate::routes::AppState;
+
+/// The health answer.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// `ok`, or `degraded` when a dependency fails (then the status code is 503).
+    pub status: &'static str,
+    /// `ok` or `unavailable`.
+    pub database: &'static str,
+    /// Whether the kernel reports the clock synchronised.
+    pub clock_synchronized: bool,
+    /// The running version.
+    pub version: &'static str,
+    /// Which listener answered.
+    pub listener: &'static str,
+}
+
+/// Answers 200 when the database responds within two seconds, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let database_ok = matches!(
+        tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
+        Ok(Ok(()))
+    );
+    let health = Health {
+        status: if database_ok { "ok" } else { "degraded" },
+        database: if database_ok { "ok" } else { "unavailable" },
+        clock_synchronized: clock_status().synchronized,
+        version: env!("CARGO_PKG_VERSION"),
+        listener: state.listener.name(),
+    };
+    let code = if database_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(health))
+}

@@ -1,0 +1,15 @@
+//! The HTTP side of enshin: configuration, data directory, TLS listeners and routes.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod datadir;
+pub mod error;
+pub mod health;
+pub mod listener;
+pub mod middleware;
+pub mod routes;
+pub mod tls;
+
+pub use app::{Addrs, LaunchError, Running, StartReport, launch};
+pub use config::{Config, ConfigError, Layers};

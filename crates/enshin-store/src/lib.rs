@@ -1,0 +1,9 @@
+//! Persistence of enshin: the database (SQLite or PostgreSQL through sqlx `Any`), migrations,
+//! durable private files and the keyring of per-clinic data keys.
+
+pub mod db;
+pub mod files;
+pub mod keyring;
+pub mod migrations;
+
+pub use db::{AppliedMigration, Backend, Store, StoreError};

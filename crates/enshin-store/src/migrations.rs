@@ -1,0 +1,31 @@
+//! Schema migrations, embedded in the binary. Both backends have a file of the same name for
+//! every version (the parity test checks the directories against this list).
+
+/// One migration in both dialects.
+pub struct EmbeddedMigration {
+    /// File name without `.sql`, e.g. `0001_clinics`.
+    pub name: &'static str,
+    /// Numeric prefix of the name.
+    pub version: i64,
+    /// The rest of the name.
+    pub description: &'static str,
+    /// SQLite dialect.
+    pub sqlite: &'static str,
+    /// PostgreSQL dialect.
+    pub postgres: &'static str,
+}
+
+macro_rules! embed {
+    ($(($version:literal, $description:literal)),* $(,)?) => {
+        &[$(EmbeddedMigration {
+            name: concat!(stringify!($version), "_", $description),
+            version: $version,
+            description: $description,
+            sqlite: include_str!(concat!("../migrations/sqlite/", stringify!($version), "_", $description, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", stringify!($version), "_", $description, ".sql")),
+        }),*]
+    };
+}
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[EmbeddedMigration] = embed![(0001, "clinics")];

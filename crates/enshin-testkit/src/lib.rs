@@ -1,0 +1,236 @@
+//! Test support: a real enshin server on 127.0.0.1 port 0 with a throw-away data directory and
+//! database (SQLite, or a fresh PostgreSQL database when `ENSHIN_TEST_DATABASE_URL` is set),
+//! and HTTPS clients that trust its CA.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use enshin_core::pki::{IssuedCert, ServiceCa};
+use enshin_server::{Addrs, Config, Layers, Running};
+use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sqlx::Connection;
+
+/// The environment variable naming the PostgreSQL server for the PostgreSQL run of the suite.
+pub const PG_ENV: &str = "ENSHIN_TEST_DATABASE_URL";
+
+/// A PostgreSQL database created for one test and dropped afterwards.
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    /// URL of the fresh database.
+    pub url: String,
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+impl TestDatabase {
+    /// A fresh database on the server of `ENSHIN_TEST_DATABASE_URL`, or `None` when it is unset.
+    pub async fn create() -> Option<Self> {
+        let admin_url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
+        let name = format!("enshin_t_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{PG_ENV}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("CREATE DATABASE");
+        let _ = conn.close().await;
+        Some(Self {
+            url: with_database(&admin_url, &name),
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside a test's runtime; a runtime of its own on another thread avoids
+        // blocking that one.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A rustls client config trusting `ca_pem`, limited to `versions`, with an optional identity.
+pub fn client_tls(
+    ca_pem: &str,
+    versions: &[&'static SupportedProtocolVersion],
+    identity: Option<&IssuedCert>,
+) -> ClientConfig {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.expect("CA PEM")).expect("CA certificate");
+    }
+    let builder = ClientConfig::builder_with_provider(enshin_server::tls::crypto_provider())
+        .with_protocol_versions(versions)
+        .expect("protocol versions")
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(id) => builder
+            .with_client_auth_cert(
+                CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("cert PEM"),
+                PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).expect("key PEM"),
+            )
+            .expect("client identity"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config
+}
+
+/// An HTTPS client (TLS 1.3 and 1.2) trusting `ca_pem`, with an optional client identity.
+pub fn https_client(ca_pem: &str, identity: Option<&IssuedCert>) -> reqwest::Client {
+    let tls = client_tls(ca_pem, rustls::ALL_VERSIONS, identity);
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(Duration::from_secs(20))
+        .no_proxy()
+        .build()
+        .expect("reqwest client")
+}
+
+/// A test configuration on loopback port 0 with its data directory in `dir`.
+pub fn test_layers(dir: &Path, database_url: Option<&str>) -> Layers {
+    let mut layers = Layers::default();
+    layers.flag("data_dir", dir.join("data").display().to_string());
+    for key in ["patient_addr", "clinic_addr", "operator_addr"] {
+        layers.flag(key, "127.0.0.1:0".into());
+    }
+    layers.flag("min_free_space_mb", "1".into());
+    layers.flag("shutdown_grace_secs", "5".into());
+    if let Some(url) = database_url {
+        layers.flag("database_url", url.into());
+    }
+    layers
+}
+
+/// A running server for one test.
+pub struct TestApp {
+    running: Option<Running>,
+    addrs: Addrs,
+    config: Config,
+    ca_pem: String,
+    ca: ServiceCa,
+    /// The throw-away directory (data directory inside).
+    pub dir: tempfile::TempDir,
+    _db: Option<TestDatabase>,
+}
+
+/// Starts the real server on 127.0.0.1 port 0 with a temp data directory, on SQLite or, when
+/// `ENSHIN_TEST_DATABASE_URL` is set, on a fresh PostgreSQL database.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDatabase::create().await;
+    let config = test_layers(dir.path(), db.as_ref().map(|d| d.url.as_str()))
+        .resolve()
+        .expect("test config");
+    let (running, _report) = enshin_server::launch(&config).await.expect("server starts");
+    let ca_pem =
+        std::fs::read_to_string(config.data_dir.join("pki/ca.crt")).expect("CA certificate");
+    let ca_key = std::fs::read_to_string(config.data_dir.join("pki/ca.key")).expect("CA key");
+    let ca = ServiceCa::from_pem(&ca_pem, &ca_key).expect("CA loads");
+    TestApp {
+        addrs: running.addrs(),
+        running: Some(running),
+        config,
+        ca_pem,
+        ca,
+        dir,
+        _db: db,
+    }
+}
+
+impl TestApp {
+    /// The listeners' addresses.
+    pub fn addrs(&self) -> Addrs {
+        self.addrs
+    }
+
+    /// The configuration the server runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    /// The service CA certificate, PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// URL on the patient listener.
+    pub fn patient_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addrs.patient)
+    }
+
+    /// URL on the clinic listener.
+    pub fn clinic_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addrs.clinic)
+    }
+
+    /// URL on the operator listener.
+    pub fn operator_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addrs.operator)
+    }
+
+    /// A client without a certificate (patients, operators).
+    pub fn client(&self) -> reqwest::Client {
+        https_client(&self.ca_pem, None)
+    }
+
+    /// Issues a client certificate of this server's CA for `clinic_id`.
+    pub fn issue_client_cert(&self, clinic_id: &str) -> IssuedCert {
+        self.ca
+            .issue_client(clinic_id, time_now(), 30)
+            .expect("client certificate")
+    }
+
+    /// A client presenting a fresh certificate for `clinic_id` (clinic members).
+    pub fn clinic_client(&self, clinic_id: &str) -> reqwest::Client {
+        https_client(&self.ca_pem, Some(&self.issue_client_cert(clinic_id)))
+    }
+
+    /// Shuts the server down gracefully.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+}
+
+fn time_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}

@@ -1,0 +1,234 @@
+//! `enshin`: the service (`serve`) and its operator command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use enshin_server::{Config, ConfigError, Layers};
+
+/// 遠診 enshin: online medical consultation for clinics.
+#[derive(Parser)]
+#[command(name = "enshin", version, about)]
+struct Cli {
+    /// Configuration file [default: ./enshin.toml if it exists] [env: ENSHIN_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    keys: KeyFlags,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// One flag per configuration key; each overrides the file and the environment.
+#[derive(Args)]
+struct KeyFlags {
+    /// Data directory of the embedded default [default: enshin-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<String>,
+    /// PostgreSQL URL (prefer ENSHIN_DATABASE_URL: flags are visible to other local users)
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Patient listener [default: 0.0.0.0:8443]
+    #[arg(long, global = true, value_name = "ADDR")]
+    patient_addr: Option<String>,
+    /// Clinic listener, client certificates required [default: 0.0.0.0:8444]
+    #[arg(long, global = true, value_name = "ADDR")]
+    clinic_addr: Option<String>,
+    /// Operator console listener [default: 127.0.0.1:8445]
+    #[arg(long, global = true, value_name = "ADDR")]
+    operator_addr: Option<String>,
+    /// Master key file [default: DATA_DIR/master.key]
+    #[arg(long, global = true, value_name = "FILE")]
+    master_key_file: Option<String>,
+    /// Keyring directory [default: DATA_DIR/keys]
+    #[arg(long, global = true, value_name = "DIR")]
+    keyring_dir: Option<String>,
+    /// Names for the generated server certificate [default: localhost,127.0.0.1,::1]
+    #[arg(long, global = true, value_name = "NAMES")]
+    server_names: Option<String>,
+    /// TLS handshake timeout in seconds [default: 10]
+    #[arg(long, global = true, value_name = "SECS")]
+    tls_handshake_timeout_secs: Option<String>,
+    /// Grace period for in-flight requests at shutdown, seconds [default: 30]
+    #[arg(long, global = true, value_name = "SECS")]
+    shutdown_grace_secs: Option<String>,
+    /// Minimum free space in the data directory, MiB [default: 64]
+    #[arg(long, global = true, value_name = "MIB")]
+    min_free_space_mb: Option<String>,
+}
+
+impl KeyFlags {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 11] {
+        [
+            ("data_dir", self.data_dir),
+            ("database_url", self.database_url),
+            ("patient_addr", self.patient_addr),
+            ("clinic_addr", self.clinic_addr),
+            ("operator_addr", self.operator_addr),
+            ("master_key_file", self.master_key_file),
+            ("keyring_dir", self.keyring_dir),
+            ("server_names", self.server_names),
+            (
+                "tls_handshake_timeout_secs",
+                self.tls_handshake_timeout_secs,
+            ),
+            ("shutdown_grace_secs", self.shutdown_grace_secs),
+            ("min_free_space_mb", self.min_free_space_mb),
+        ]
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service: the patient, clinic and operator listeners.
+    Serve,
+    /// Apply pending database migrations and print the schema version (safe beside a running serve).
+    Migrate,
+}
+
+/// Writes a line for the operator; a closed stdout is not worth failing over.
+macro_rules! say {
+    ($($arg:tt)*) => {{ let _ = writeln!(std::io::stdout().lock(), $($arg)*); }};
+}
+
+fn load_config(config_file: Option<PathBuf>, flags: KeyFlags) -> Result<Config, ConfigError> {
+    let mut layers = Layers::default();
+    let file = config_file
+        .or_else(|| std::env::var_os("ENSHIN_CONFIG").map(PathBuf::from))
+        .or_else(|| Some(PathBuf::from("enshin.toml")).filter(|p| p.exists()));
+    if let Some(file) = file {
+        layers.file(&file)?;
+    }
+    for unknown in layers.env(std::env::vars()) {
+        eprintln!("enshin: warning: {unknown} is not a configuration variable and is ignored");
+    }
+    for (key, value) in flags.into_pairs() {
+        if let Some(value) = value {
+            layers.flag(key, value);
+        }
+    }
+    layers.resolve()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match load_config(cli.config, cli.keys) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("enshin: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ENSHIN_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("enshin: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve => serve(&config).await,
+            Command::Migrate => migrate(&config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("enshin: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    say!("enshin {} starting", env!("CARGO_PKG_VERSION"));
+    let (running, report) = enshin_server::launch(config).await?;
+    for created in &report.created {
+        say!("created {}: {}", created.what, created.path.display());
+    }
+    let version = report.migrations.last().map_or(0, |m| m.version);
+    say!(
+        "database: {} {} (schema version {version})",
+        report.backend,
+        report.database
+    );
+    if report.clock.synchronized {
+        say!("clock: {}", report.clock.detail);
+    } else {
+        say!("clock: WARNING {}", report.clock.detail);
+        tracing::warn!("{}", report.clock.detail);
+    }
+    let addrs = running.addrs();
+    say!("listening:");
+    say!("  patient  https://{}", addrs.patient);
+    say!(
+        "  clinic   https://{}  (clinic client certificate required)",
+        addrs.clinic
+    );
+    say!("  operator https://{}", addrs.operator);
+    say!("ports written to {}", report.ports_file.display());
+    let signal = wait_for_signal().await?;
+    say!("{signal} received: stopping (in-flight requests may finish)");
+    running.shutdown().await;
+    say!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    enshin_server::datadir::ensure_database_dir(config)?;
+    let store = enshin_store::Store::connect(&config.effective_database_url()).await?;
+    let applied = store.migrate().await?;
+    store.close().await;
+    for m in &applied {
+        say!("applied {:04}_{}", m.version, m.description);
+    }
+    say!("schema version {}", applied.last().map_or(0, |m| m.version));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use enshin_server::config::{KEYS, env_name};
+
+    use super::*;
+
+    #[test]
+    fn every_config_key_has_a_flag() {
+        let keys: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        let flags = KeyFlags {
+            data_dir: None,
+            database_url: None,
+            patient_addr: None,
+            clinic_addr: None,
+            operator_addr: None,
+            master_key_file: None,
+            keyring_dir: None,
+            server_names: None,
+            tls_handshake_timeout_secs: None,
+            shutdown_grace_secs: None,
+            min_free_space_mb: None,
+        };
+        let flagged: Vec<&str> = flags.into_pairs().iter().map(|(k, _)| *k).collect();
+        assert_eq!(flagged, keys);
+        assert!(keys.iter().all(|k| env_name(k).starts_with("ENSHIN_")));
+    }
+}

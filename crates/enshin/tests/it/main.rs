@@ -1,0 +1,5 @@
+//! End-to-end tests of the enshin binary and its listeners.
+
+mod cli;
+mod listeners;
+mod raw_tls;
