@@ -73,8 +73,6 @@ pub struct StartReport {
     pub migrations: Vec<AppliedMigration>,
     /// Clock synchronisation at start (LOG-5).
     pub clock: ClockStatus,
-    /// The `ports.json` file.
-    pub ports_file: PathBuf,
 }
 
 /// A running instance.
@@ -91,6 +89,27 @@ impl Running {
     /// Where the listeners listen.
     pub fn addrs(&self) -> Addrs {
         self.addrs
+    }
+
+    /// Writes `ports.json` (the bound ports and the pid); scripts take its appearance as "ready",
+    /// so it comes last. Returns its path.
+    pub fn publish_ports(&self) -> Result<PathBuf, LaunchError> {
+        let addrs = self.addrs;
+        let ports = serde_json::json!({
+            "patient": { "address": addrs.patient, "port": addrs.patient.port() },
+            "clinic": { "address": addrs.clinic, "port": addrs.clinic.port() },
+            "operator": { "address": addrs.operator, "port": addrs.operator.port() },
+            "pid": std::process::id(),
+        });
+        enshin_store::files::write_replace_private(
+            &self.ports_file,
+            format!("{ports:#}\n").as_bytes(),
+        )
+        .map_err(|source| LaunchError::PortsFile {
+            path: self.ports_file.clone(),
+            source,
+        })?;
+        Ok(self.ports_file.clone())
     }
 
     /// Stops accepting, lets in-flight requests finish (up to the grace period), closes the
@@ -158,17 +177,6 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         operator: local(2, "operator_addr")?,
     };
     let ports_file = prepared.root.join("ports.json");
-    let ports = serde_json::json!({
-        "patient": { "address": addrs.patient, "port": addrs.patient.port() },
-        "clinic": { "address": addrs.clinic, "port": addrs.clinic.port() },
-        "operator": { "address": addrs.operator, "port": addrs.operator.port() },
-        "pid": std::process::id(),
-    });
-    enshin_store::files::write_replace_private(&ports_file, format!("{ports:#}\n").as_bytes())
-        .map_err(|source| LaunchError::PortsFile {
-            path: ports_file.clone(),
-            source,
-        })?;
     let limits = ConnLimits {
         handshake_timeout: config.tls_handshake_timeout,
         header_timeout: config
@@ -200,7 +208,6 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         },
         migrations,
         clock: clock_status(),
-        ports_file: ports_file.clone(),
     };
     Ok((
         Running {

@@ -479,4 +479,19 @@ mod tests {
             .unwrap_err();
         assert_eq!(missing.key, "config");
     }
+
+    #[test]
+    fn the_example_file_is_valid_and_documents_every_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/enshin.example.toml");
+        let mut layers = Layers::default();
+        layers.file(&path).unwrap();
+        layers.resolve().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (key, _) in KEYS {
+            assert!(
+                text.lines().any(|l| l.starts_with(&format!("{key} ="))),
+                "{key} is not in the example"
+            );
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use enshin_core::crypto::envelope::MasterKey;
 use enshin_core::pki::{PkiError, ServiceCa};
-use enshin_store::files::{create_private_dir, write_new_private};
+use enshin_store::files::{create_private_dir, write_new_private, write_replace_private};
 use enshin_store::keyring::{self, Keyring, KeyringError};
 use time::OffsetDateTime;
 
@@ -67,6 +67,11 @@ pub enum DataDirError {
     /// Half of the CA is missing.
     #[error("{0} is missing although the CA certificate exists; restore it from backup")]
     CaKeyMissing(PathBuf),
+    /// A CA key without its certificate: an interrupted first start, or a lost certificate.
+    #[error(
+        "{0} exists without ca.crt beside it; restore ca.crt from backup, or delete the key if this data directory never served"
+    )]
+    CaCertMissing(PathBuf),
     /// Another file-system error.
     #[error("{path}: {source}")]
     Io {
@@ -250,6 +255,8 @@ fn pki(
             return Err(DataDirError::CaKeyMissing(ca_key));
         }
         None
+    } else if ca_key.exists() {
+        return Err(DataDirError::CaCertMissing(ca_key));
     } else {
         let (ca, issued) = ServiceCa::generate("enshin service CA", now, CA_VALID_DAYS)?;
         write_new(&ca_key, &issued.key_pem)?;
@@ -266,7 +273,9 @@ fn pki(
             None => ServiceCa::from_pem(&read(&ca_cert)?, &read(&ca_key)?)?,
         };
         let issued = ca.issue_server(names, now, SERVER_CERT_VALID_DAYS)?;
-        write_new(&server_key, &issued.key_pem)?;
+        // Replaced, not created: a key left by an interrupted start has no certificate and no use.
+        write_replace_private(&server_key, issued.key_pem.as_bytes())
+            .map_err(classify(&server_key))?;
         write_new(
             &server_cert,
             &format!("{}{}", issued.cert_pem, ca.cert_pem()),

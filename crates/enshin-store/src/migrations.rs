@@ -28,4 +28,8 @@ macro_rules! embed {
 }
 
 /// Every migration, in order.
+#[allow(
+    clippy::zero_prefixed_literal,
+    reason = "the literal is the file name's zero-padded prefix, decimal on purpose"
+)]
 pub const MIGRATIONS: &[EmbeddedMigration] = embed![(0001, "clinics")];

@@ -175,7 +175,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         addrs.clinic
     );
     say!("  operator https://{}", addrs.operator);
-    say!("ports written to {}", report.ports_file.display());
+    say!("ports written to {}", running.publish_ports()?.display());
     let signal = wait_for_signal().await?;
     say!("{signal} received: stopping (in-flight requests may finish)");
     running.shutdown().await;
