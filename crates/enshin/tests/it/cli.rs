@@ -36,6 +36,17 @@ fn loopback(cmd: &mut Command, data_dir: &Path, db: Option<&TestDatabase>) {
     }
 }
 
+/// Spawns `enshin serve` on loopback with stdout and stderr going to files in `dir`.
+fn spawn_serve(dir: &Path, data_dir: &Path, db: Option<&TestDatabase>) -> Child {
+    let mut cmd = enshin(dir);
+    loopback(&mut cmd, data_dir, db);
+    cmd.arg("serve")
+        .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
+        .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
+        .spawn()
+        .unwrap()
+}
+
 /// A `serve` child process with its output going to files in its directory.
 struct Served {
     child: Child,
@@ -50,44 +61,49 @@ impl Served {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let db = TestDatabase::create().await;
-        let mut cmd = enshin(dir.path());
-        loopback(&mut cmd, &data_dir, db.as_ref());
-        cmd.arg("serve")
-            .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
-            .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap());
-        let mut child = cmd.spawn().unwrap();
-        let ports_file = data_dir.join("ports.json");
+        let child = spawn_serve(dir.path(), &data_dir, db.as_ref());
+        let mut served = Self {
+            child,
+            dir,
+            data_dir,
+            ports: Value::Null,
+            _db: db,
+        };
+        served.ports = served.ready().await;
+        served
+    }
+
+    /// Starts `serve` again on the same directories, after the previous process has ended.
+    async fn restart(&mut self) {
+        self.child = spawn_serve(self.dir.path(), &self.data_dir, self._db.as_ref());
+        self.ports = self.ready().await;
+    }
+
+    /// Waits until ports.json is written and the report line about it printed.
+    async fn ready(&mut self) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
-        let ports = loop {
-            // Ready: ports.json is written, and the report line about it printed.
-            let reported = std::fs::read_to_string(dir.path().join("stdout"))
-                .is_ok_and(|out| out.contains("ports written to"));
-            if let Some(ports) = std::fs::read_to_string(&ports_file)
+        loop {
+            let reported = self.stdout_if_any().contains("ports written to");
+            if let Some(ports) = std::fs::read_to_string(self.data_dir.join("ports.json"))
                 .ok()
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .filter(|_| reported)
             {
-                break ports;
+                return ports;
             }
-            if let Some(status) = child.try_wait().unwrap() {
+            if let Some(status) = self.child.try_wait().unwrap() {
                 panic!(
                     "serve exited with {status}: {}",
-                    std::fs::read_to_string(dir.path().join("stderr")).unwrap()
+                    std::fs::read_to_string(self.dir.path().join("stderr")).unwrap()
                 );
             }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not write ports.json within 60 s"
-            );
+            assert!(Instant::now() < deadline, "serve was not ready within 60 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        Self {
-            child,
-            dir,
-            data_dir,
-            ports,
-            _db: db,
         }
+    }
+
+    fn stdout_if_any(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stdout")).unwrap_or_default()
     }
 
     fn stdout(&self) -> String {
@@ -210,22 +226,7 @@ async fn restart_reuses_what_exists_and_sigint_also_stops() {
     let key_before = std::fs::read(first.data_dir.join("master.key")).unwrap();
     first.signal(libc::SIGINT);
     assert!(first.wait().await.success());
-    let mut cmd = enshin(first.dir.path());
-    loopback(&mut cmd, &first.data_dir, first._db.as_ref());
-    let mut again = cmd
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !first.data_dir.join("ports.json").exists() {
-        assert!(
-            Instant::now() < deadline && again.try_wait().unwrap().is_none(),
-            "second start failed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    first.restart().await;
     assert_eq!(
         std::fs::read(first.data_dir.join("pki/ca.crt")).unwrap(),
         ca_before,
@@ -236,10 +237,8 @@ async fn restart_reuses_what_exists_and_sigint_also_stops() {
         key_before,
         "the master key survives a restart"
     );
-    again.kill().unwrap();
-    let output = again.wait_with_output().unwrap();
     assert!(
-        !String::from_utf8_lossy(&output.stdout).contains("created"),
+        !first.stdout().contains("created"),
         "nothing is created twice"
     );
 }
@@ -405,29 +404,14 @@ async fn an_interrupted_first_start_recovers_or_says_what_to_do() {
     let data = served.data_dir.clone();
     served.child.kill().unwrap();
     served.child.wait().unwrap();
+    // The lock goes with the killed process; the server key stays without its certificate.
     std::fs::remove_file(data.join("pki/server.crt")).unwrap();
-    std::fs::remove_file(data.join("serve.lock")).unwrap();
-    let mut cmd = enshin(data.parent().unwrap());
-    loopback(&mut cmd, &data, None);
-    let mut child = cmd
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !data.join("ports.json").exists() {
-        assert!(
-            Instant::now() < deadline && child.try_wait().unwrap().is_none(),
-            "a lone server key must not block a start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    child.kill().unwrap();
-    let _ = child.wait();
+    served.restart().await;
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
     std::fs::remove_file(data.join("pki/ca.crt")).unwrap();
-    let mut cmd = enshin(data.parent().unwrap());
-    loopback(&mut cmd, &data, None);
+    let mut cmd = enshin(served.dir.path());
+    loopback(&mut cmd, &data, served._db.as_ref());
     let output = cmd.arg("serve").output().unwrap();
     expect_start_failure(&output, "ca.key exists without ca.crt beside it");
 }
