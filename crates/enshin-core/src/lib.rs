@@ -2,4 +2,5 @@
 
 pub mod crypto;
 pub mod encoding;
+pub mod password;
 pub mod pki;
