@@ -3,4 +3,5 @@
 pub mod crypto;
 pub mod encoding;
 pub mod password;
+pub mod people;
 pub mod pki;

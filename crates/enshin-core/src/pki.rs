@@ -19,7 +19,7 @@ pub const CLINIC_URI_PREFIX: &str = "urn:enshin:clinic:";
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
     /// rcgen refused the parameters or the key.
-    #[error("certificate generation failed: {0}")]
+    #[error("certificate generation failed")]
     Generate(#[from] rcgen::Error),
     /// The bytes are not a certificate we can parse.
     #[error("not a readable X.509 certificate")]

@@ -30,7 +30,7 @@ pub enum LaunchError {
     #[error(transparent)]
     Tls(#[from] TlsError),
     /// A listener address cannot be bound.
-    #[error("cannot listen on {key} {addr}: {source}")]
+    #[error("cannot listen on {key} {addr}")]
     Bind {
         /// The configuration key of the listener.
         key: &'static str,
@@ -40,7 +40,7 @@ pub enum LaunchError {
         source: std::io::Error,
     },
     /// `ports.json` cannot be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     PortsFile {
         /// The file.
         path: PathBuf,

@@ -40,3 +40,11 @@ pub fn clock_status() -> ClockStatus {
         },
     }
 }
+
+/// Now, in unix milliseconds (the time column format of DESIGN.md).
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

@@ -64,6 +64,9 @@ pub enum DataDirError {
         /// The keyring directory.
         keyring: PathBuf,
     },
+    /// The master key does not exist yet.
+    #[error("no master key at {0}: start `enshin serve` once to create the data directory")]
+    NotInitialised(PathBuf),
     /// Half of the CA is missing.
     #[error("{0} is missing although the CA certificate exists; restore it from backup")]
     CaKeyMissing(PathBuf),
@@ -73,7 +76,7 @@ pub enum DataDirError {
     )]
     CaCertMissing(PathBuf),
     /// Another file-system error.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -84,7 +87,7 @@ pub enum DataDirError {
     #[error(transparent)]
     Keyring(#[from] KeyringError),
     /// Certificate failure.
-    #[error("PKI: {0}")]
+    #[error("PKI")]
     Pki(#[from] PkiError),
 }
 
@@ -358,4 +361,13 @@ pub fn ensure_database_dir(config: &Config) -> Result<(), DataDirError> {
         create_private_dir(&config.data_dir).map_err(classify(&config.data_dir))?;
     }
     Ok(())
+}
+
+/// Opens the keyring of an existing data directory, for CLI commands beside a running serve.
+pub fn open_keyring(config: &Config) -> Result<Keyring, DataDirError> {
+    if !config.master_key_file.exists() {
+        return Err(DataDirError::NotInitialised(config.master_key_file.clone()));
+    }
+    let master = keyring::load_master_key(&config.master_key_file).map_err(keyring_io)?;
+    Keyring::open(&config.keyring_dir, master).map_err(keyring_io)
 }

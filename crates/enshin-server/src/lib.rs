@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod listener;
 pub mod middleware;
+pub mod people;
 pub mod routes;
 pub mod tls;
 

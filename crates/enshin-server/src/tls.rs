@@ -29,7 +29,7 @@ pub const ALLOWED_SUITES: &[CipherSuite] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// A PEM file holds no usable certificate or key.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Pem {
         /// Which material.
         what: &'static str,
@@ -37,10 +37,10 @@ pub enum TlsError {
         source: rustls_pki_types::pem::Error,
     },
     /// rustls refused the configuration.
-    #[error("TLS configuration: {0}")]
+    #[error("TLS configuration")]
     Rustls(#[from] rustls::Error),
     /// The client-certificate verifier could not be built.
-    #[error("client certificate verifier: {0}")]
+    #[error("client certificate verifier")]
     Verifier(#[from] rustls::server::VerifierBuilderError),
 }
 

@@ -15,10 +15,10 @@ pub enum StoreError {
     #[error("unsupported database URL (use sqlite://PATH or postgres://…)")]
     UnsupportedUrl,
     /// The database refused or could not be reached.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[from] sqlx::Error),
     /// A migration failed or the recorded migrations do not match this build.
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 

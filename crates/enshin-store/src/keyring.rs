@@ -32,7 +32,7 @@ pub enum KeyringError {
     #[error("{0} is readable by other users; run chmod 600 on it")]
     MasterKeyExposed(PathBuf),
     /// The file system refused.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory concerned.
         path: PathBuf,

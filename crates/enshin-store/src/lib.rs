@@ -5,5 +5,6 @@ pub mod db;
 pub mod files;
 pub mod keyring;
 pub mod migrations;
+pub mod people;
 
 pub use db::{AppliedMigration, Backend, Store, StoreError};

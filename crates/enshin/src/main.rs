@@ -83,6 +83,12 @@ impl KeyFlags {
 enum Command {
     /// Run the service: the patient, clinic and operator listeners.
     Serve,
+    /// Clinics: add one (with its data key), list them.
+    #[command(subcommand)]
+    Clinic(admin::ClinicCommand),
+    /// Clinic members: add one (password read from stdin), disable one.
+    #[command(subcommand)]
+    Member(admin::MemberCommand),
     /// Apply pending database migrations and print the schema version (safe beside a running serve).
     Migrate,
 }
@@ -91,6 +97,9 @@ enum Command {
 macro_rules! say {
     ($($arg:tt)*) => {{ let _ = writeln!(std::io::stdout().lock(), $($arg)*); }};
 }
+
+mod admin;
+mod serve;
 
 fn load_config(config_file: Option<PathBuf>, flags: KeyFlags) -> Result<Config, ConfigError> {
     let mut layers = Layers::default();
@@ -136,7 +145,9 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve => serve(&config).await,
+            Command::Serve => serve::serve(&config).await,
+            Command::Clinic(command) => admin::clinic(&config, command).await,
+            Command::Member(command) => admin::member(&config, command).await,
             Command::Migrate => migrate(&config).await,
         }
     });
@@ -147,50 +158,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-async fn serve(config: &Config) -> anyhow::Result<()> {
-    say!("enshin {} starting", env!("CARGO_PKG_VERSION"));
-    let (running, report) = enshin_server::launch(config).await?;
-    for created in &report.created {
-        say!("created {}: {}", created.what, created.path.display());
-    }
-    let version = report.migrations.last().map_or(0, |m| m.version);
-    say!(
-        "database: {} {} (schema version {version})",
-        report.backend,
-        report.database
-    );
-    if report.clock.synchronized {
-        say!("clock: {}", report.clock.detail);
-    } else {
-        say!("clock: WARNING {}", report.clock.detail);
-        tracing::warn!("{}", report.clock.detail);
-    }
-    let addrs = running.addrs();
-    say!("listening:");
-    say!("  patient  https://{}", addrs.patient);
-    say!(
-        "  clinic   https://{}  (clinic client certificate required)",
-        addrs.clinic
-    );
-    say!("  operator https://{}", addrs.operator);
-    say!("ports written to {}", running.publish_ports()?.display());
-    let signal = wait_for_signal().await?;
-    say!("{signal} received: stopping (in-flight requests may finish)");
-    running.shutdown().await;
-    say!("stopped");
-    Ok(())
-}
-
-async fn wait_for_signal() -> anyhow::Result<&'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 
 mod keyring;
 mod migrations;
+mod people;
 
 use enshin_store::Store;
 use enshin_testkit::TestDatabase;

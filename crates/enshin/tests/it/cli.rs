@@ -13,7 +13,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_enshin");
 
 /// The binary with a clean `ENSHIN_*` environment, run in `dir` (so no stray ./enshin.toml).
-fn enshin(dir: &Path) -> Command {
+pub(crate) fn enshin(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir).stdin(Stdio::null());
     for (name, _) in std::env::vars() {
@@ -24,7 +24,7 @@ fn enshin(dir: &Path) -> Command {
     cmd
 }
 
-fn loopback(cmd: &mut Command, data_dir: &Path, db: Option<&TestDatabase>) {
+pub(crate) fn loopback(cmd: &mut Command, data_dir: &Path, db: Option<&TestDatabase>) {
     cmd.env("ENSHIN_DATA_DIR", data_dir)
         .env("ENSHIN_PATIENT_ADDR", "127.0.0.1:0")
         .env("ENSHIN_CLINIC_ADDR", "127.0.0.1:0")
@@ -48,16 +48,16 @@ fn spawn_serve(dir: &Path, data_dir: &Path, db: Option<&TestDatabase>) -> Child 
 }
 
 /// A `serve` child process with its output going to files in its directory.
-struct Served {
-    child: Child,
-    dir: tempfile::TempDir,
-    data_dir: PathBuf,
-    ports: Value,
-    _db: Option<TestDatabase>,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) ports: Value,
+    pub(crate) _db: Option<TestDatabase>,
 }
 
 impl Served {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let db = TestDatabase::create().await;
@@ -110,14 +110,14 @@ impl Served {
         std::fs::read_to_string(self.dir.path().join("stdout")).unwrap()
     }
 
-    fn url(&self, listener: &str, path: &str) -> String {
+    pub(crate) fn url(&self, listener: &str, path: &str) -> String {
         format!(
             "https://{}{path}",
             self.ports[listener]["address"].as_str().unwrap()
         )
     }
 
-    fn client(&self) -> reqwest::Client {
+    pub(crate) fn client(&self) -> reqwest::Client {
         https_client(
             &std::fs::read_to_string(self.data_dir.join("pki/ca.crt")).unwrap(),
             None,
@@ -265,7 +265,12 @@ async fn a_second_serve_on_the_same_data_dir_refuses_and_cli_commands_still_work
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
     );
-    assert!(String::from_utf8_lossy(&migrate.stdout).contains("schema version 1"));
+    let latest = enshin_store::migrations::MIGRATIONS.last().unwrap().version;
+    assert!(
+        String::from_utf8_lossy(&migrate.stdout).contains(&format!("schema version {latest}")),
+        "{}",
+        String::from_utf8_lossy(&migrate.stdout)
+    );
 
     let health = served
         .client()

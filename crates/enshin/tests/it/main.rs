@@ -2,4 +2,5 @@
 
 mod cli;
 mod listeners;
+mod operator_cli;
 mod raw_tls;

@@ -1,0 +1,164 @@
+//! Clinics, accounts and members.
+
+use enshin_core::people::{AccountKind, LoginId, Role};
+use sqlx::Row;
+
+use crate::Store;
+
+/// Why a change to people could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PeopleError {
+    /// The login ID belongs to another account of the same kind (now or in the past).
+    #[error("the login ID {0} is already taken")]
+    LoginIdTaken(String),
+    /// The clinic does not exist.
+    #[error("there is no clinic with id {0}")]
+    NoSuchClinic(String),
+    /// No member has this login ID.
+    #[error("there is no clinic member with login ID {0}")]
+    NoSuchMember(String),
+    /// The database failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A clinic as operators list it (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClinicSummary {
+    /// Clinic id.
+    pub id: String,
+    /// Clinic name.
+    pub name: String,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+    /// Members that are not disabled.
+    pub active_members: i64,
+}
+
+/// A member to create.
+#[derive(Debug, Clone)]
+pub struct NewMember<'a> {
+    /// New account id (uuid v7).
+    pub account_id: &'a str,
+    /// The clinic.
+    pub clinic_id: &'a str,
+    /// Canonical login ID.
+    pub login_id: &'a LoginId,
+    /// Role in the clinic.
+    pub role: Role,
+    /// Name shown to colleagues and patients.
+    pub display_name: &'a str,
+    /// Argon2id PHC string.
+    pub password_hash: &'a str,
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl Store {
+    /// Creates a clinic.
+    pub async fn create_clinic(
+        &self,
+        id: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<(), PeopleError> {
+        sqlx::query("INSERT INTO clinics (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(name)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Every clinic with its number of active members, oldest first.
+    pub async fn list_clinics(&self) -> Result<Vec<ClinicSummary>, PeopleError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, c.created_at, \
+                    (SELECT COUNT(*) FROM members m JOIN accounts a ON a.id = m.account_id \
+                     WHERE m.clinic_id = c.id AND a.disabled_at IS NULL) \
+             FROM clinics c ORDER BY c.created_at, c.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClinicSummary {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    created_at: row.try_get(2)?,
+                    active_members: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Creates a member's account and membership in one transaction.
+    pub async fn create_member(
+        &self,
+        member: &NewMember<'_>,
+        now_ms: i64,
+    ) -> Result<(), PeopleError> {
+        let mut tx = self.pool().begin().await?;
+        let clinic = sqlx::query("SELECT id FROM clinics WHERE id = $1")
+            .bind(member.clinic_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if clinic.is_none() {
+            return Err(PeopleError::NoSuchClinic(member.clinic_id.to_owned()));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, kind, login_id, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(member.account_id)
+        .bind(AccountKind::Member.as_str())
+        .bind(member.login_id.as_str())
+        .bind(member.password_hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(PeopleError::LoginIdTaken(member.login_id.to_string()));
+            }
+            other => other?,
+        };
+        sqlx::query("INSERT INTO members (account_id, clinic_id, role, display_name) VALUES ($1, $2, $3, $4)")
+            .bind(member.account_id)
+            .bind(member.clinic_id)
+            .bind(member.role.as_str())
+            .bind(member.display_name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Disables a member's account (AUTH-7); returns false when it was already disabled.
+    pub async fn disable_member(
+        &self,
+        login_id: &LoginId,
+        now_ms: i64,
+    ) -> Result<bool, PeopleError> {
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query("SELECT disabled_at FROM accounts WHERE kind = $1 AND login_id = $2")
+            .bind(AccountKind::Member.as_str())
+            .bind(login_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| PeopleError::NoSuchMember(login_id.to_string()))?;
+        if row.try_get::<Option<i64>, _>(0)?.is_some() {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE kind = $2 AND login_id = $3")
+            .bind(now_ms)
+            .bind(AccountKind::Member.as_str())
+            .bind(login_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
