@@ -117,6 +117,17 @@ impl Served {
         )
     }
 
+    /// Status of `GET /healthz` on the operator listener.
+    pub(crate) async fn operator_health(&self) -> u16 {
+        let response = self
+            .client()
+            .get(self.url("operator", "/healthz"))
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    }
+
     pub(crate) fn client(&self) -> reqwest::Client {
         https_client(
             &std::fs::read_to_string(self.data_dir.join("pki/ca.crt")).unwrap(),
@@ -272,13 +283,11 @@ async fn a_second_serve_on_the_same_data_dir_refuses_and_cli_commands_still_work
         String::from_utf8_lossy(&migrate.stdout)
     );
 
-    let health = served
-        .client()
-        .get(served.url("operator", "/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200, "the first serve is untouched");
+    assert_eq!(
+        served.operator_health().await,
+        200,
+        "the first serve is untouched"
+    );
 }
 
 /// Runs `enshin serve` and expects a one-line configuration error naming `key`, exit code 2.

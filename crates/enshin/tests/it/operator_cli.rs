@@ -48,6 +48,15 @@ fn failure(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// `enshin clinic add --json`, checked to succeed.
+fn add_clinic(served: &Served, name: &str) -> Value {
+    ok_json(&run(
+        served,
+        &["clinic", "add", "--name", name, "--json"],
+        "",
+    ))
+}
+
 fn active_members(served: &Served, clinic_id: &str) -> i64 {
     let list = ok_json(&run(served, &["clinic", "list", "--json"], ""));
     let clinic = list
@@ -62,11 +71,7 @@ fn active_members(served: &Served, clinic_id: &str) -> i64 {
 #[tokio::test]
 async fn clinics_and_members_are_managed_beside_a_running_serve() {
     let served = Served::start().await;
-    let clinic = ok_json(&run(
-        &served,
-        &["clinic", "add", "--name", " 遠診クリニック ", "--json"],
-        "",
-    ));
+    let clinic = add_clinic(&served, " 遠診クリニック ");
     let clinic_id = clinic["id"].as_str().unwrap().to_owned();
     assert_eq!(clinic["name"], "遠診クリニック");
     let key = served
@@ -116,23 +121,17 @@ async fn clinics_and_members_are_managed_beside_a_running_serve() {
     let again = run(&served, &["member", "disable", "TANAKA.admin"], "");
     assert!(String::from_utf8_lossy(&again.stdout).contains("already disabled"));
     assert_eq!(active_members(&served, &clinic_id), 0);
-    let health = served
-        .client()
-        .get(served.url("operator", "/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200, "serve kept running throughout");
+    assert_eq!(
+        served.operator_health().await,
+        200,
+        "serve kept running throughout"
+    );
 }
 
 #[tokio::test]
 async fn member_add_names_what_is_wrong_and_creates_nothing() {
     let served = Served::start().await;
-    let clinic = ok_json(&run(
-        &served,
-        &["clinic", "add", "--name", "Clinic", "--json"],
-        "",
-    ));
+    let clinic = add_clinic(&served, "Clinic");
     let clinic_id = clinic["id"].as_str().unwrap();
     let add = |login: &str, password: &str| {
         run(
