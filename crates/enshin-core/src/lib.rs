@@ -5,3 +5,4 @@ pub mod encoding;
 pub mod password;
 pub mod people;
 pub mod pki;
+pub mod session;

@@ -2,6 +2,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use enshin_core::password::{self, HashParams};
+use enshin_core::session::new_token;
 
 use enshin_store::{AppliedMigration, Store, StoreError};
 use serde::Serialize;
@@ -14,7 +18,7 @@ use crate::clock::{ClockStatus, clock_status};
 use crate::config::Config;
 use crate::datadir::{self, Created, DataDirError, InstanceLock, TlsMaterial};
 use crate::listener::{ConnLimits, ListenerKind, serve};
-use crate::routes::router;
+use crate::routes::{AppState, router};
 use crate::tls::{ClientAuth, TlsError, server_config};
 
 /// Why an instance could not start.
@@ -39,6 +43,9 @@ pub enum LaunchError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The dummy password hash could not be made.
+    #[error("cannot compute the Argon2id dummy hash")]
+    Hash,
     /// `ports.json` cannot be written.
     #[error("cannot write {path}")]
     PortsFile {
@@ -86,6 +93,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// The database of this instance.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Where the listeners listen.
     pub fn addrs(&self) -> Addrs {
         self.addrs
@@ -185,6 +197,13 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         shutdown_grace: config.shutdown_grace,
     };
     let (stop, stopped) = watch::channel(false);
+    let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| {
+        let (random, _) = new_token().map_err(|_| LaunchError::Hash)?;
+        password::hash(&random, HashParams::OWASP).map_err(|_| LaunchError::Hash)
+    })
+    .await
+    .map_err(|_| LaunchError::Hash)??
+    .into();
     let tasks = listeners
         .into_iter()
         .zip(acceptors)
@@ -192,7 +211,12 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             tokio::spawn(serve(
                 tcp,
                 acceptor,
-                router(store.clone(), kind),
+                router(AppState {
+                    store: store.clone(),
+                    listener: kind,
+                    sessions: config.sessions,
+                    dummy_hash: dummy_hash.clone(),
+                }),
                 kind,
                 limits,
                 stopped.clone(),

@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use enshin_core::session::SessionPolicy;
+
 /// Every configuration key, with its meaning (also printed by `enshin serve --help`).
 pub const KEYS: &[(&str, &str)] = &[
     (
@@ -53,6 +55,14 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "min_free_space_mb",
         "refuse to start with less free space than this in data_dir",
+    ),
+    (
+        "session_idle_minutes",
+        "a session idle this long ends (SESS-1)",
+    ),
+    (
+        "session_absolute_hours",
+        "a session this old ends however active (SESS-1)",
     ),
 ];
 
@@ -117,6 +127,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Free space required in the data directory, in bytes.
     pub min_free_space: u64,
+    /// Session lifetimes.
+    pub sessions: SessionPolicy,
 }
 
 /// Raw values by key, each with its origin, before parsing.
@@ -297,6 +309,18 @@ impl Layers {
                     .map(|mb| mb * 1024 * 1024)
                     .map_err(|_| format!("\"{s}\" is not a whole number of MiB"))
             })?,
+            sessions: SessionPolicy {
+                idle_ms: self.parse("session_idle_minutes", "30", |s| match s.parse::<i64>() {
+                    Ok(n) if (1..=24 * 60).contains(&n) => Ok(n * 60_000),
+                    _ => Err(format!("\"{s}\" is not a number of minutes from 1 to 1440")),
+                })?,
+                absolute_ms: self.parse("session_absolute_hours", "12", |s| {
+                    match s.parse::<i64>() {
+                        Ok(n) if (1..=72).contains(&n) => Ok(n * 3_600_000),
+                        _ => Err(format!("\"{s}\" is not a number of hours from 1 to 72")),
+                    }
+                })?,
+            },
             data_dir,
         };
         let listeners = [

@@ -18,6 +18,34 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error with its status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 503 for a database failure; the cause is logged here and never sent.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "database failure");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is temporarily unavailable; try again shortly",
+        )
+    }
+
+    /// 401 for a request without a live session.
+    pub fn not_authenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+            "log in first (the session is missing, ended or expired)",
+        )
+    }
+
     /// 404 for a path that does not exist on this listener.
     pub fn not_found() -> Self {
         Self {

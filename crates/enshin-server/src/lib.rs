@@ -10,6 +10,7 @@ pub mod listener;
 pub mod middleware;
 pub mod people;
 pub mod routes;
+pub mod session;
 pub mod tls;
 
 pub use app::{Addrs, LaunchError, Running, StartReport, launch};

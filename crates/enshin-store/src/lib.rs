@@ -6,5 +6,6 @@ pub mod files;
 pub mod keyring;
 pub mod migrations;
 pub mod people;
+pub mod sessions;
 
 pub use db::{AppliedMigration, Backend, Store, StoreError};

@@ -32,4 +32,5 @@ macro_rules! embed {
     clippy::zero_prefixed_literal,
     reason = "the literal is the file name's zero-padded prefix, decimal on purpose"
 )]
-pub const MIGRATIONS: &[EmbeddedMigration] = embed![(0001, "clinics"), (0002, "people")];
+pub const MIGRATIONS: &[EmbeddedMigration] =
+    embed![(0001, "clinics"), (0002, "people"), (0003, "sessions")];

@@ -136,7 +136,7 @@ impl Store {
         Ok(())
     }
 
-    /// Disables a member's account (AUTH-7); returns false when it was already disabled.
+    /// Disables a member's account and ends its sessions (AUTH-7); false when already disabled.
     pub async fn disable_member(
         &self,
         login_id: &LoginId,
@@ -158,6 +158,16 @@ impl Store {
             .bind(login_id.as_str())
             .execute(&mut *tx)
             .await?;
+        // AUTH-7: disabling ends every session of the account in the same transaction.
+        sqlx::query(
+            "UPDATE sessions SET ended_at = $1, ended_reason = 'account_disabled' WHERE ended_at IS NULL \
+             AND account_id = (SELECT id FROM accounts WHERE kind = $2 AND login_id = $3)",
+        )
+        .bind(now_ms)
+        .bind(AccountKind::Member.as_str())
+        .bind(login_id.as_str())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use enshin_core::password::CommonPasswords;
+use enshin_core::people::Role;
 use enshin_core::pki::{IssuedCert, ServiceCa};
+use enshin_server::people::MemberRequest;
 use enshin_server::{Addrs, Config, Layers, Running};
 use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
 use rustls_pki_types::pem::PemObject;
@@ -134,6 +137,19 @@ pub fn test_layers(dir: &Path, database_url: Option<&str>) -> Layers {
     layers
 }
 
+/// A clinic member made for a test.
+#[derive(Debug, Clone)]
+pub struct TestMember {
+    /// Account id.
+    pub id: String,
+    /// The member's clinic.
+    pub clinic_id: String,
+    /// Login ID.
+    pub login_id: String,
+    /// Password.
+    pub password: String,
+}
+
 /// A running server for one test.
 pub struct TestApp {
     running: Option<Running>,
@@ -221,6 +237,43 @@ impl TestApp {
     /// A client presenting a fresh certificate for `clinic_id` (clinic members).
     pub fn clinic_client(&self, clinic_id: &str) -> reqwest::Client {
         https_client(&self.ca_pem, Some(&self.issue_client_cert(clinic_id)))
+    }
+
+    /// The server's database.
+    pub fn store(&self) -> &enshin_store::Store {
+        self.running.as_ref().expect("running").store()
+    }
+
+    /// Creates a clinic (with its data key) through the same code as `enshin clinic add`.
+    pub async fn add_clinic(&self, name: &str) -> String {
+        let keyring = enshin_server::datadir::open_keyring(&self.config).expect("keyring");
+        enshin_server::people::add_clinic(self.store(), &keyring, name)
+            .await
+            .expect("clinic")
+            .id
+    }
+
+    /// Creates a member of `clinic_id` with a fresh login ID and a valid password.
+    pub async fn add_member(&self, clinic_id: &str, role: Role) -> TestMember {
+        let login_id = format!("m{}", uuid::Uuid::now_v7().simple());
+        let password = "Blue-Kettle-42".to_owned();
+        let request = MemberRequest {
+            clinic_id,
+            role,
+            login_id: &login_id,
+            name: "Test Member",
+            password: &password,
+        };
+        let common = CommonPasswords::parse("");
+        let created = enshin_server::people::add_member(self.store(), &common, &request)
+            .await
+            .expect("member");
+        TestMember {
+            id: created.id,
+            clinic_id: clinic_id.to_owned(),
+            login_id,
+            password,
+        }
     }
 
     /// Shuts the server down gracefully.

@@ -56,10 +56,16 @@ struct KeyFlags {
     /// Minimum free space in the data directory, MiB [default: 64]
     #[arg(long, global = true, value_name = "MIB")]
     min_free_space_mb: Option<String>,
+    /// Idle minutes after which a session ends [default: 30]
+    #[arg(long, global = true, value_name = "MIN")]
+    session_idle_minutes: Option<String>,
+    /// Hours after which a session ends however active [default: 12]
+    #[arg(long, global = true, value_name = "HOURS")]
+    session_absolute_hours: Option<String>,
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 11] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 13] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -75,6 +81,8 @@ impl KeyFlags {
             ),
             ("shutdown_grace_secs", self.shutdown_grace_secs),
             ("min_free_space_mb", self.min_free_space_mb),
+            ("session_idle_minutes", self.session_idle_minutes),
+            ("session_absolute_hours", self.session_absolute_hours),
         ]
     }
 }
@@ -193,6 +201,8 @@ mod tests {
             tls_handshake_timeout_secs: None,
             shutdown_grace_secs: None,
             min_free_space_mb: None,
+            session_idle_minutes: None,
+            session_absolute_hours: None,
         };
         let flagged: Vec<&str> = flags.into_pairs().iter().map(|(k, _)| *k).collect();
         assert_eq!(flagged, keys);

@@ -4,3 +4,4 @@ mod cli;
 mod listeners;
 mod operator_cli;
 mod raw_tls;
+mod sessions;

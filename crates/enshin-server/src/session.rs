@@ -1,0 +1,346 @@
+//! The session API of DESIGN.md: log in, who am I, log out (SESS-1..3, AUTH-1, AUTH-5, AUTH-10).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use enshin_core::password::{self, HashParams, Verified};
+use enshin_core::people::{AccountKind, LoginId};
+use enshin_core::session::{SessionTimes, ThrottleScope, new_token, token_digest};
+use enshin_store::sessions::{NewSession, SessionRecord};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::listener::{ConnInfo, ListenerKind};
+use crate::routes::AppState;
+
+/// The session cookie; `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
+pub const COOKIE: &str = "__Host-enshin_session";
+/// Longest password accepted at log-in, in bytes (the policy allows 128 characters).
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// Activity is written at most this often per session (the idle timeout is minutes).
+const TOUCH_EVERY_MS: i64 = 15_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    login_id: String,
+    password: String,
+}
+
+/// Parses a JSON body into `T`, answering 413/400/422 with a message instead of a panic.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            "invalid_body",
+            "the request body is too large or could not be read",
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        if e.is_data() {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_fields",
+                format!("the JSON fields are not as expected: {e}"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "the body is not valid JSON",
+            )
+        }
+    })
+}
+
+fn account_kind(listener: ListenerKind) -> AccountKind {
+    match listener {
+        ListenerKind::Clinic => AccountKind::Member,
+        ListenerKind::Patient => AccountKind::Patient,
+        ListenerKind::Operator => AccountKind::Operator,
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "the login ID or the password is wrong",
+    )
+}
+
+/// SESS-3: a request authenticated by cookie that changes state must come from our own pages.
+/// Bearer tokens are exempt (a browser never attaches them on its own).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin == format!("https://{host}"),
+        _ => false,
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+}
+
+/// `POST /api/v1/session`: throttled before any hashing; a wrong password, an unknown or disabled
+/// ID and (on the clinic listener) a certificate of another clinic all get the same 401.
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(conn): Extension<ConnInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    if headers.contains_key("origin") && !same_origin(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site",
+            "log-in from another site is refused",
+        ));
+    }
+    let body: LoginBody = json_body(body)?;
+    if body.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password_too_long",
+            "the password is longer than any password enshin accepts",
+        ));
+    }
+    let now = now_ms();
+    let login_id = LoginId::parse(&body.login_id).ok();
+    let address = conn.peer.ip().to_string();
+    let mut subjects = vec![(ThrottleScope::Address, address.as_str())];
+    if let Some(id) = &login_id {
+        subjects.push((ThrottleScope::Account, id.as_str()));
+    }
+    for (scope, subject) in &subjects {
+        if let Some(until) = state
+            .store
+            .locked_until(*scope, subject, now)
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?
+        {
+            let retry = ((until - now) / 1000 + 1).to_string();
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed log-ins; try again later",
+            )
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&retry) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return Ok(response);
+        }
+    }
+    let kind = account_kind(conn.listener);
+    let record = match &login_id {
+        Some(id) => state
+            .store
+            .find_login(kind, id)
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?,
+        None => None,
+    };
+    let usable = record.as_ref().filter(|r| !r.disabled);
+    // Unknown and disabled IDs are verified against a dummy hash so the answer takes as long.
+    let stored = usable.map_or_else(|| state.dummy_hash.to_string(), |r| r.password_hash.clone());
+    let typed = zeroize::Zeroizing::new(body.password);
+    let typed_for_hash = typed.clone();
+    let verified = tokio::task::spawn_blocking(move || {
+        password::verify(&typed_for_hash, &stored, HashParams::OWASP)
+    })
+    .await
+    .map_err(|e| ApiError::unavailable(&e))?
+    .unwrap_or(Verified::No);
+    let cert_clinic = conn
+        .client_cert
+        .as_ref()
+        .and_then(|c| c.clinic_id.as_deref());
+    let account = match usable {
+        Some(r)
+            if verified != Verified::No
+                && (kind != AccountKind::Member || r.clinic_id.as_deref() == cert_clinic) =>
+        {
+            r
+        }
+        _ => {
+            for (scope, subject) in &subjects {
+                state
+                    .store
+                    .record_failure(*scope, subject, now)
+                    .await
+                    .map_err(|e| ApiError::unavailable(&e))?;
+            }
+            return Err(invalid_credentials());
+        }
+    };
+    if verified == Verified::YesRehash {
+        let hash = tokio::task::spawn_blocking(move || password::hash(&typed, HashParams::OWASP))
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?;
+        if let Ok(hash) = hash {
+            state
+                .store
+                .set_password_hash(&account.account_id, &hash)
+                .await
+                .map_err(|e| ApiError::unavailable(&e))?;
+        }
+    }
+    if let Some(id) = &login_id {
+        state
+            .store
+            .clear_failures(ThrottleScope::Account, id.as_str())
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?;
+    }
+    let (token, digest) =
+        new_token().map_err(|_| ApiError::unavailable(&"random number generator failed"))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let session = NewSession {
+        id: &id,
+        token_digest: &digest,
+        account_id: &account.account_id,
+        client_cert_serial: conn.client_cert.as_ref().map(|c| c.serial_hex.as_str()),
+    };
+    state
+        .store
+        .create_session(&session, now)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let expires_at = state.sessions.expires_at(SessionTimes {
+        created_at: now,
+        last_seen_at: now,
+        ended_at: None,
+    });
+    let cookie = format!("{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict");
+    let mut response = (
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "expires_at": expires_at })),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::unavailable(&e))?,
+    );
+    Ok(response)
+}
+
+/// Finds the live session of a request (bearer token or cookie) and records activity.
+pub async fn authenticate(
+    state: &AppState,
+    conn: &ConnInfo,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<SessionRecord, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token = match (bearer, cookie_token(headers)) {
+        (Some(token), _) => token,
+        (None, Some(token)) => {
+            if !matches!(*method, Method::GET | Method::HEAD) && !same_origin(headers) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "a state-changing request must come from enshin's own pages",
+                ));
+            }
+            token
+        }
+        (None, None) => return Err(ApiError::not_authenticated()),
+    };
+    let now = now_ms();
+    let session = state
+        .store
+        .find_session(&token_digest(token.trim()))
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+        .ok_or_else(ApiError::not_authenticated)?;
+    let times = SessionTimes {
+        created_at: session.created_at,
+        last_seen_at: session.last_seen_at,
+        ended_at: session.ended_at,
+    };
+    if let Err(end) = state.sessions.check(times, now) {
+        if session.ended_at.is_none() {
+            let reason = format!("{end:?}").to_lowercase();
+            state
+                .store
+                .end_session(&session.id, now, &reason)
+                .await
+                .map_err(|e| ApiError::unavailable(&e))?;
+        }
+        return Err(ApiError::not_authenticated());
+    }
+    let same_kind = session.kind == account_kind(conn.listener).as_str();
+    // AUTH-1: every request of a member's session comes with the certificate it logged in with.
+    let same_cert = conn.listener != ListenerKind::Clinic
+        || session.client_cert_serial.as_deref()
+            == conn.client_cert.as_ref().map(|c| c.serial_hex.as_str());
+    if session.disabled_at.is_some() || !same_kind || !same_cert {
+        return Err(ApiError::not_authenticated());
+    }
+    if now - session.last_seen_at >= TOUCH_EVERY_MS {
+        state
+            .store
+            .touch_session(&session.id, now)
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?;
+    }
+    Ok(session)
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(
+    State(state): State<AppState>,
+    Extension(conn): Extension<ConnInfo>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authenticate(&state, &conn, &method, &headers).await?;
+    Ok(Json(json!({
+        "id": session.account_id,
+        "kind": session.kind,
+        "role": session.role,
+        "clinic_id": session.clinic_id,
+    })))
+}
+
+/// `DELETE /api/v1/session`: ends this session and clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(conn): Extension<ConnInfo>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let session = authenticate(&state, &conn, &method, &headers).await?;
+    state
+        .store
+        .end_session(&session.id, now_ms(), "logout")
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let clear = format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&clear).map_err(|e| ApiError::unavailable(&e))?,
+    );
+    Ok(response)
+}
