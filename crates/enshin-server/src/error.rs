@@ -74,3 +74,17 @@ impl IntoResponse for ApiError {
             .into_response()
     }
 }
+
+impl From<enshin_core::authz::Denied> for ApiError {
+    fn from(denied: enshin_core::authz::Denied) -> Self {
+        match denied {
+            enshin_core::authz::Denied::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "your role does not allow this",
+            ),
+            // Identical to a missing resource (ROLE-2).
+            enshin_core::authz::Denied::NotFound => Self::not_found(),
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod datadir;
 pub mod error;
 pub mod health;
 pub mod listener;
+pub mod members;
 pub mod middleware;
 pub mod people;
 pub mod routes;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use enshin_core::session::SessionPolicy;
 use enshin_store::Store;
 
@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
-use crate::session;
+use crate::{members, session};
 
 /// What handlers of one listener share.
 #[derive(Clone)]
@@ -43,7 +43,15 @@ pub fn router(state: AppState) -> Router {
                 "/api/v1/session",
                 post(session::login).delete(session::logout),
             )
-            .route("/api/v1/me", get(session::me));
+            .route("/api/v1/me", get(session::me))
+            .route("/api/v1/sessions", get(session::list_own))
+            .route("/api/v1/sessions/{id}", delete(session::end_own))
+            .route("/api/v1/members", get(members::list))
+            .route("/api/v1/members/{id}/disable", post(members::disable))
+            .route(
+                "/api/v1/members/{id}/sessions",
+                delete(members::end_sessions),
+            );
     }
     router
         .fallback(|| async { ApiError::not_found() })

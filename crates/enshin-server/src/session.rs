@@ -1,13 +1,15 @@
 //! The session API of DESIGN.md: log in, who am I, log out (SESS-1..3, AUTH-1, AUTH-5, AUTH-10).
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use enshin_core::authz::{Action, Actor, Target, authorize};
 use enshin_core::password::{self, HashParams, Verified};
-use enshin_core::people::{AccountKind, LoginId};
+use enshin_core::people::{AccountKind, LoginId, Role};
 use enshin_core::session::{SessionTimes, ThrottleScope, new_token, token_digest};
 use enshin_store::sessions::{NewSession, SessionRecord};
 use serde::Deserialize;
@@ -307,14 +309,57 @@ pub async fn authenticate(
     Ok(session)
 }
 
+/// A request with a live session, and who it belongs to.
+pub struct Authenticated {
+    /// The session.
+    pub session: SessionRecord,
+    /// The principal, for [`authorize`].
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let conn = parts
+            .extensions
+            .get::<ConnInfo>()
+            .cloned()
+            .ok_or_else(ApiError::not_authenticated)?;
+        let session = authenticate(state, &conn, &parts.method, &parts.headers).await?;
+        let actor = match (
+            session.kind.as_str(),
+            &session.clinic_id,
+            session.role.as_deref().map(str::parse::<Role>),
+        ) {
+            ("member", Some(clinic_id), Some(Ok(role))) => Actor::Member {
+                account_id: session.account_id.clone(),
+                clinic_id: clinic_id.clone(),
+                role,
+            },
+            ("patient", _, _) => Actor::Patient {
+                account_id: session.account_id.clone(),
+            },
+            ("operator", _, _) => Actor::Operator {
+                account_id: session.account_id.clone(),
+            },
+            _ => return Err(ApiError::not_authenticated()),
+        };
+        Ok(Self { session, actor })
+    }
+}
+
 /// `GET /api/v1/me`.
-pub async fn me(
-    State(state): State<AppState>,
-    Extension(conn): Extension<ConnInfo>,
-    method: Method,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let session = authenticate(&state, &conn, &method, &headers).await?;
+pub async fn me(auth: Authenticated) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(
+        &auth.actor,
+        Action::ReadSelf,
+        Target::Account(&auth.session.account_id),
+    )?;
+    let session = auth.session;
     Ok(Json(json!({
         "id": session.account_id,
         "kind": session.kind,
@@ -326,14 +371,16 @@ pub async fn me(
 /// `DELETE /api/v1/session`: ends this session and clears the cookie.
 pub async fn logout(
     State(state): State<AppState>,
-    Extension(conn): Extension<ConnInfo>,
-    method: Method,
-    headers: HeaderMap,
+    auth: Authenticated,
 ) -> Result<Response, ApiError> {
-    let session = authenticate(&state, &conn, &method, &headers).await?;
+    authorize(
+        &auth.actor,
+        Action::EndOwnSession,
+        Target::Account(&auth.session.account_id),
+    )?;
     state
         .store
-        .end_session(&session.id, now_ms(), "logout")
+        .end_session(&auth.session.id, now_ms(), "logout")
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -343,4 +390,49 @@ pub async fn logout(
         HeaderValue::from_str(&clear).map_err(|e| ApiError::unavailable(&e))?,
     );
     Ok(response)
+}
+
+/// `GET /api/v1/sessions`: one's own open sessions ("my sessions"), marking the current one.
+pub async fn list_own(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(
+        &auth.actor,
+        Action::ListOwnSessions,
+        Target::Account(&auth.session.account_id),
+    )?;
+    let now = now_ms();
+    let sessions = state
+        .store
+        .open_sessions(&auth.session.account_id)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let live: Vec<_> = sessions
+        .into_iter()
+        .filter(|s| state.sessions.check(SessionTimes { created_at: s.created_at, last_seen_at: s.last_seen_at, ended_at: None }, now).is_ok())
+        .map(|s| json!({ "id": s.id, "created_at": s.created_at, "last_seen_at": s.last_seen_at, "current": s.id == auth.session.id }))
+        .collect();
+    Ok(Json(json!({ "sessions": live })))
+}
+
+/// `DELETE /api/v1/sessions/{id}`: ends one of one's own sessions, e.g. on another device (SESS-2).
+pub async fn end_own(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let owner = state
+        .store
+        .session_owner(&id)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+        .unwrap_or_default();
+    authorize(&auth.actor, Action::EndOwnSession, Target::Account(&owner))?;
+    state
+        .store
+        .end_session(&id, now_ms(), "ended_by_owner")
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(StatusCode::NO_CONTENT)
 }

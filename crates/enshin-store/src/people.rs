@@ -35,6 +35,21 @@ pub struct ClinicSummary {
     pub active_members: i64,
 }
 
+/// A member as their clinic's admin sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSummary {
+    /// Account id.
+    pub id: String,
+    /// Login ID.
+    pub login_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: String,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+}
+
 /// A member to create.
 #[derive(Debug, Clone)]
 pub struct NewMember<'a> {
@@ -170,5 +185,41 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The members of a clinic, by login ID.
+    pub async fn list_members(&self, clinic_id: &str) -> Result<Vec<MemberSummary>, PeopleError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.login_id, m.display_name, m.role, a.disabled_at FROM members m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.clinic_id = $1 ORDER BY a.login_id",
+        )
+        .bind(clinic_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MemberSummary {
+                    id: row.try_get(0)?,
+                    login_id: row.try_get(1)?,
+                    display_name: row.try_get(2)?,
+                    role: row.try_get(3)?,
+                    disabled: row.try_get::<Option<i64>, _>(4)?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// The clinic and login ID of a member account, if it is one.
+    pub async fn member_clinic(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<(String, String)>, PeopleError> {
+        let row = sqlx::query("SELECT m.clinic_id, a.login_id FROM members m JOIN accounts a ON a.id = m.account_id WHERE a.id = $1")
+            .bind(account_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row
+            .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+            .transpose()?)
     }
 }

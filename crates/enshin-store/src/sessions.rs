@@ -36,6 +36,17 @@ pub struct NewSession<'a> {
     pub client_cert_serial: Option<&'a str>,
 }
 
+/// A session as its owner sees it in "my sessions".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// Session id.
+    pub id: String,
+    /// Created, unix ms.
+    pub created_at: i64,
+    /// Last request, unix ms.
+    pub last_seen_at: i64,
+}
+
 /// A stored session with its principal.
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
@@ -232,5 +243,52 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// The sessions of an account that were not ended explicitly, newest first.
+    pub async fn open_sessions(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<SessionSummary>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, created_at, last_seen_at FROM sessions WHERE account_id = $1 AND ended_at IS NULL \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionSummary {
+                    id: row.try_get(0)?,
+                    created_at: row.try_get(1)?,
+                    last_seen_at: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The account a session belongs to.
+    pub async fn session_owner(&self, session_id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT account_id FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(self.pool())
+            .await
+    }
+
+    /// Ends every open session of an account (forced log-off, SESS-2); returns how many.
+    pub async fn end_sessions_of(
+        &self,
+        account_id: &str,
+        now: i64,
+        reason: &str,
+    ) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("UPDATE sessions SET ended_at = $1, ended_reason = $2 WHERE account_id = $3 AND ended_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(account_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
     }
 }

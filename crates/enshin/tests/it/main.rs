@@ -2,6 +2,7 @@
 
 mod cli;
 mod listeners;
+mod matrix;
 mod operator_cli;
 mod raw_tls;
 mod sessions;

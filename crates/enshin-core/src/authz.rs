@@ -1,0 +1,315 @@
+//! The permission matrix (ROLE-1) and the one place it is enforced: [`authorize`].
+//!
+//! The matrix says which kind of person may attempt an action; the scope rules say on what:
+//! their own account, or their own clinic. Anything outside scope answers exactly like a missing
+//! id (ROLE-2), so guessing another tenant's ids reveals nothing. `docs/permissions.md` is
+//! rendered from this table and a test keeps the two equal.
+
+use crate::people::Role;
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A clinic member.
+    Member {
+        /// Their account.
+        account_id: String,
+        /// Their clinic.
+        clinic_id: String,
+        /// Their role.
+        role: Role,
+    },
+    /// A patient.
+    Patient {
+        /// Their account.
+        account_id: String,
+    },
+    /// An operator of the service company.
+    Operator {
+        /// Their account.
+        account_id: String,
+    },
+}
+
+/// A column of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Clinic admin.
+    Admin,
+    /// Doctor.
+    Doctor,
+    /// Staff.
+    Staff,
+    /// Patient.
+    Patient,
+    /// Operator.
+    Operator,
+}
+
+impl Who {
+    /// Every column, in the order of the document.
+    pub const ALL: [Who; 5] = [
+        Who::Admin,
+        Who::Doctor,
+        Who::Staff,
+        Who::Patient,
+        Who::Operator,
+    ];
+
+    /// Column heading.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Doctor => "doctor",
+            Self::Staff => "staff",
+            Self::Patient => "patient",
+            Self::Operator => "operator",
+        }
+    }
+}
+
+impl Actor {
+    /// The matrix column of this actor.
+    pub fn who(&self) -> Who {
+        match self {
+            Self::Member {
+                role: Role::Admin, ..
+            } => Who::Admin,
+            Self::Member {
+                role: Role::Doctor, ..
+            } => Who::Doctor,
+            Self::Member {
+                role: Role::Staff, ..
+            } => Who::Staff,
+            Self::Patient { .. } => Who::Patient,
+            Self::Operator { .. } => Who::Operator,
+        }
+    }
+
+    /// The actor's own account id.
+    pub fn account_id(&self) -> &str {
+        match self {
+            Self::Member { account_id, .. }
+            | Self::Patient { account_id }
+            | Self::Operator { account_id } => account_id,
+        }
+    }
+}
+
+/// What an action may touch, besides the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only the actor's own account.
+    OwnAccount,
+    /// Only things of the actor's own clinic.
+    OwnClinic,
+}
+
+/// Everything a person can do through the service; each route performs exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See one's own identity.
+    ReadSelf,
+    /// List one's own sessions.
+    ListOwnSessions,
+    /// End one of one's own sessions (also another device's).
+    EndOwnSession,
+    /// List the members of one's clinic.
+    ListMembers,
+    /// Disable a member of one's clinic (AUTH-7).
+    DisableMember,
+    /// End every session of a member of one's clinic (SESS-2).
+    EndMemberSessions,
+}
+
+impl Action {
+    /// Every action, in the order of the document.
+    pub const ALL: [Action; 6] = [
+        Action::ReadSelf,
+        Action::ListOwnSessions,
+        Action::EndOwnSession,
+        Action::ListMembers,
+        Action::DisableMember,
+        Action::EndMemberSessions,
+    ];
+
+    /// Stable name (used in the access log and the document).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ReadSelf => "read_self",
+            Self::ListOwnSessions => "list_own_sessions",
+            Self::EndOwnSession => "end_own_session",
+            Self::ListMembers => "list_members",
+            Self::DisableMember => "disable_member",
+            Self::EndMemberSessions => "end_member_sessions",
+        }
+    }
+
+    /// The row of the matrix: who may attempt it, and on what.
+    pub fn rule(self) -> (&'static [Who], Scope) {
+        use Who::*;
+        const EVERYONE: &[Who] = &[Admin, Doctor, Staff, Patient, Operator];
+        match self {
+            Self::ReadSelf | Self::ListOwnSessions | Self::EndOwnSession => {
+                (EVERYONE, Scope::OwnAccount)
+            }
+            Self::ListMembers | Self::DisableMember | Self::EndMemberSessions => {
+                (&[Admin], Scope::OwnClinic)
+            }
+        }
+    }
+}
+
+/// What an action is aimed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// An account (the actor's own for own-account actions).
+    Account(&'a str),
+    /// Something of a clinic.
+    Clinic(&'a str),
+}
+
+/// Why an action is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// The actor's kind or role may never do this (403).
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// Outside the actor's scope: answered as if it did not exist (404, ROLE-2).
+    #[error("not found")]
+    NotFound,
+}
+
+/// The one permission check: deny by default, allow what the matrix and the scope allow.
+pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), Denied> {
+    let (who, scope) = action.rule();
+    if !who.contains(&actor.who()) {
+        return Err(Denied::Forbidden);
+    }
+    let in_scope = match (scope, target) {
+        (Scope::OwnAccount, Target::Account(id)) => id == actor.account_id(),
+        (Scope::OwnClinic, Target::Clinic(id)) => {
+            matches!(actor, Actor::Member { clinic_id, .. } if clinic_id == id)
+        }
+        _ => false,
+    };
+    if in_scope {
+        Ok(())
+    } else {
+        Err(Denied::NotFound)
+    }
+}
+
+/// The matrix as Markdown, for `docs/permissions.md`.
+pub fn matrix_markdown() -> String {
+    let mut out = String::from(
+        "# Permission matrix\n\nGenerated from `crates/enshin-core/src/authz.rs` (a test keeps this file equal to it).\n\
+         ✓ = may attempt the action; the scope column says on what. Anything outside the scope answers\n\
+         404 exactly like a missing id (ROLE-2); a ✗ answers 403.\n\n| action | scope |",
+    );
+    for who in Who::ALL {
+        out.push_str(&format!(" {} |", who.name()));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(Who::ALL.len()));
+    out.push('\n');
+    for action in Action::ALL {
+        let (allowed, scope) = action.rule();
+        let scope = match scope {
+            Scope::OwnAccount => "own account",
+            Scope::OwnClinic => "own clinic",
+        };
+        out.push_str(&format!("| `{}` | {scope} |", action.name()));
+        for who in Who::ALL {
+            out.push_str(if allowed.contains(&who) {
+                " ✓ |"
+            } else {
+                " ✗ |"
+            });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(role: Role, clinic: &str) -> Actor {
+        Actor::Member {
+            account_id: format!("{role}-{clinic}"),
+            clinic_id: clinic.into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn admins_act_on_their_own_clinic_only() {
+        let admin = member(Role::Admin, "c1");
+        assert_eq!(
+            authorize(&admin, Action::DisableMember, Target::Clinic("c1")),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&admin, Action::DisableMember, Target::Clinic("c2")),
+            Err(Denied::NotFound)
+        );
+    }
+
+    #[test]
+    fn doctors_staff_patients_and_operators_cannot_manage_members() {
+        for actor in [
+            member(Role::Doctor, "c1"),
+            member(Role::Staff, "c1"),
+            Actor::Patient {
+                account_id: "p".into(),
+            },
+            Actor::Operator {
+                account_id: "o".into(),
+            },
+        ] {
+            for action in [
+                Action::ListMembers,
+                Action::DisableMember,
+                Action::EndMemberSessions,
+            ] {
+                assert_eq!(
+                    authorize(&actor, action, Target::Clinic("c1")),
+                    Err(Denied::Forbidden),
+                    "{actor:?} {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn own_account_actions_reach_only_ones_own_account() {
+        let doctor = member(Role::Doctor, "c1");
+        assert_eq!(
+            authorize(&doctor, Action::EndOwnSession, Target::Account("doctor-c1")),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&doctor, Action::EndOwnSession, Target::Account("admin-c1")),
+            Err(Denied::NotFound)
+        );
+        assert_eq!(
+            authorize(&doctor, Action::ReadSelf, Target::Clinic("c1")),
+            Err(Denied::NotFound),
+            "wrong target kind denies"
+        );
+    }
+
+    #[test]
+    fn every_action_is_in_the_document_once() {
+        let doc = matrix_markdown();
+        for action in Action::ALL {
+            assert_eq!(
+                doc.matches(&format!("`{}`", action.name())).count(),
+                1,
+                "{action:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Every route of the clinic listener with every kind of principal, and with another clinic's
+//! admin: the answers follow the permission matrix, and another clinic's ids answer exactly like
+//! missing ones.
+// covers ROLE-1, ROLE-2, SESS-2, AUTH-7
+
+use enshin_core::authz::{Action, Actor, Denied, Target, authorize};
+use enshin_core::people::Role;
+use enshin_testkit::{TestApp, TestMember, spawn_app};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+struct Principal {
+    name: &'static str,
+    member: TestMember,
+    actor: Actor,
+    client: Client,
+    token: String,
+    spare_session: String,
+}
+
+async fn log_in(app: &TestApp, client: &Client, m: &TestMember) -> String {
+    let response = client
+        .post(app.clinic_url("/api/v1/session"))
+        .json(&json!({ "login_id": m.login_id, "password": m.password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn principal(app: &TestApp, name: &'static str, clinic: &str, role: Role) -> Principal {
+    let member = app.add_member(clinic, role).await;
+    let client = app.clinic_client(clinic);
+    // Two sessions: one to work with, a spare one to end through the API.
+    log_in(app, &client, &member).await;
+    let token = log_in(app, &client, &member).await;
+    let sessions: Value = client
+        .get(app.clinic_url("/api/v1/sessions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let spare_session = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the spare session is listed")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let actor = Actor::Member {
+        account_id: member.id.clone(),
+        clinic_id: clinic.to_owned(),
+        role,
+    };
+    Principal {
+        name,
+        member,
+        actor,
+        client,
+        token,
+        spare_session,
+    }
+}
+
+#[tokio::test]
+async fn every_route_follows_the_matrix_for_every_principal() {
+    let app = spawn_app().await;
+    let (a, b) = (app.add_clinic("A").await, app.add_clinic("B").await);
+    let principals = [
+        principal(&app, "admin of A", &a, Role::Admin).await,
+        principal(&app, "doctor of A", &a, Role::Doctor).await,
+        principal(&app, "staff of A", &a, Role::Staff).await,
+        principal(&app, "admin of B", &b, Role::Admin).await,
+    ];
+    let target = app.add_member(&a, Role::Staff).await;
+    let target_client = app.clinic_client(&a);
+    let target_token = log_in(&app, &target_client, &target).await;
+    let target_session: Value = target_client
+        .get(app.clinic_url("/api/v1/sessions"))
+        .bearer_auth(&target_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let target_session = target_session["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    type Row = (
+        &'static str,
+        Method,
+        Box<dyn Fn(&Principal) -> String>,
+        Action,
+        Box<dyn Fn(&Principal) -> (bool, String)>,
+        StatusCode,
+        [u16; 4],
+    );
+    let member_path = |suffix: &'static str| {
+        let id = target.id.clone();
+        Box::new(move |_: &Principal| format!("/api/v1/members/{id}{suffix}"))
+            as Box<dyn Fn(&Principal) -> String>
+    };
+    let a_clinic = a.clone();
+    let target_in_a = move || {
+        let a = a_clinic.clone();
+        Box::new(move |_: &Principal| (false, a.clone()))
+            as Box<dyn Fn(&Principal) -> (bool, String)>
+    };
+    let own_account = || {
+        Box::new(|p: &Principal| (true, p.member.id.clone()))
+            as Box<dyn Fn(&Principal) -> (bool, String)>
+    };
+    let own_clinic = || {
+        Box::new(|p: &Principal| (false, p.member.clinic_id.clone()))
+            as Box<dyn Fn(&Principal) -> (bool, String)>
+    };
+    let target_owner = target.id.clone();
+    let rows: Vec<Row> = vec![
+        (
+            "me",
+            Method::GET,
+            Box::new(|_| "/api/v1/me".into()),
+            Action::ReadSelf,
+            own_account(),
+            StatusCode::OK,
+            [200, 200, 200, 200],
+        ),
+        (
+            "my sessions",
+            Method::GET,
+            Box::new(|_| "/api/v1/sessions".into()),
+            Action::ListOwnSessions,
+            own_account(),
+            StatusCode::OK,
+            [200, 200, 200, 200],
+        ),
+        (
+            "end my other session",
+            Method::DELETE,
+            Box::new(|p| format!("/api/v1/sessions/{}", p.spare_session)),
+            Action::EndOwnSession,
+            own_account(),
+            StatusCode::NO_CONTENT,
+            [204, 204, 204, 204],
+        ),
+        (
+            "end someone else's session",
+            Method::DELETE,
+            Box::new(move |_| format!("/api/v1/sessions/{target_session}")),
+            Action::EndOwnSession,
+            Box::new(move |_| (true, target_owner.clone())),
+            StatusCode::NO_CONTENT,
+            [404, 404, 404, 404],
+        ),
+        (
+            "list members",
+            Method::GET,
+            Box::new(|_| "/api/v1/members".into()),
+            Action::ListMembers,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 403, 403, 200],
+        ),
+        (
+            "force log-off",
+            Method::DELETE,
+            member_path("/sessions"),
+            Action::EndMemberSessions,
+            target_in_a(),
+            StatusCode::NO_CONTENT,
+            [204, 403, 403, 404],
+        ),
+        (
+            "disable member",
+            Method::POST,
+            member_path("/disable"),
+            Action::DisableMember,
+            target_in_a(),
+            StatusCode::NO_CONTENT,
+            [204, 403, 403, 404],
+        ),
+    ];
+    for (label, method, path, action, target_of, ok, expected) in &rows {
+        for (p, want) in principals.iter().zip(expected) {
+            let response = p
+                .client
+                .request(method.clone(), app.clinic_url(&path(p)))
+                .bearer_auth(&p.token)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            assert_eq!(status.as_u16(), *want, "{label} by {}", p.name);
+            let (is_account, id) = target_of(p);
+            let target = if is_account {
+                Target::Account(&id)
+            } else {
+                Target::Clinic(&id)
+            };
+            let by_matrix = match authorize(&p.actor, *action, target) {
+                Ok(()) => *ok,
+                Err(Denied::Forbidden) => StatusCode::FORBIDDEN,
+                Err(Denied::NotFound) => StatusCode::NOT_FOUND,
+            };
+            assert_eq!(
+                status, by_matrix,
+                "{label} by {}: route and matrix disagree",
+                p.name
+            );
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn another_clinics_member_answers_exactly_like_a_missing_one() {
+    let app = spawn_app().await;
+    let (a, b) = (app.add_clinic("A").await, app.add_clinic("B").await);
+    let admin_b = principal(&app, "admin of B", &b, Role::Admin).await;
+    let member_a = app.add_member(&a, Role::Doctor).await;
+    let missing = "01900000-0000-7000-8000-000000000000";
+    for suffix in ["/disable", "/sessions"] {
+        let method = if suffix == "/disable" {
+            Method::POST
+        } else {
+            Method::DELETE
+        };
+        let mut answers = Vec::new();
+        for id in [
+            member_a.id.as_str(),
+            missing,
+            "../../etc/passwd",
+            &"9".repeat(5000),
+        ] {
+            let response = admin_b
+                .client
+                .request(
+                    method.clone(),
+                    app.clinic_url(&format!("/api/v1/members/{id}{suffix}")),
+                )
+                .bearer_auth(&admin_b.token)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            answers.push((status, body));
+        }
+        assert_eq!(answers[0].0, StatusCode::NOT_FOUND, "{suffix}");
+        assert_eq!(
+            answers[0], answers[1],
+            "{suffix}: another clinic's id vs a missing id"
+        );
+    }
+    // The member of A was not touched.
+    let client = app.clinic_client(&a);
+    assert_eq!(log_in(&app, &client, &member_a).await.len(), 64);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forced_log_off_ends_the_members_sessions_on_their_next_request() {
+    let app = spawn_app().await;
+    let a = app.add_clinic("A").await;
+    let admin = principal(&app, "admin", &a, Role::Admin).await;
+    let doctor = principal(&app, "doctor", &a, Role::Doctor).await;
+    let off = admin
+        .client
+        .delete(app.clinic_url(&format!("/api/v1/members/{}/sessions", doctor.member.id)))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    let next = doctor
+        .client
+        .get(app.clinic_url("/api/v1/me"))
+        .bearer_auth(&doctor.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), StatusCode::UNAUTHORIZED);
+    let list: Value = admin
+        .client
+        .get(app.clinic_url("/api/v1/members"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = list["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["login_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&doctor.member.login_id.as_str())
+            && names.contains(&admin.member.login_id.as_str())
+    );
+    assert!(
+        list["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m.get("password_hash").is_none())
+    );
+    app.stop().await;
+}
