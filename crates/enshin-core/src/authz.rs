@@ -120,17 +120,20 @@ pub enum Action {
     DisableMember,
     /// End every session of a member of one's clinic (SESS-2).
     EndMemberSessions,
+    /// Accept the current terms of use (CONSENT-1).
+    AcceptTerms,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::ReadSelf,
         Action::ListOwnSessions,
         Action::EndOwnSession,
         Action::ListMembers,
         Action::DisableMember,
         Action::EndMemberSessions,
+        Action::AcceptTerms,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -142,6 +145,7 @@ impl Action {
             Self::ListMembers => "list_members",
             Self::DisableMember => "disable_member",
             Self::EndMemberSessions => "end_member_sessions",
+            Self::AcceptTerms => "accept_terms",
         }
     }
 
@@ -156,6 +160,7 @@ impl Action {
             Self::ListMembers | Self::DisableMember | Self::EndMemberSessions => {
                 (&[Admin], Scope::OwnClinic)
             }
+            Self::AcceptTerms => (&[Patient], Scope::OwnAccount),
         }
     }
 }

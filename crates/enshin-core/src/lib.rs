@@ -4,6 +4,7 @@ pub mod authz;
 pub mod crypto;
 pub mod encoding;
 pub mod password;
+pub mod patient;
 pub mod people;
 pub mod pki;
 pub mod session;

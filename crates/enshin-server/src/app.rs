@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use enshin_core::password::{self, HashParams};
+use enshin_core::password::{self, CommonPasswords, HashParams};
+use enshin_store::keyring::KeyringError;
+
+use crate::patients::PATIENT_KEY;
 use enshin_core::session::new_token;
 
 use enshin_store::{AppliedMigration, Store, StoreError};
@@ -197,6 +200,13 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         shutdown_grace: config.shutdown_grace,
     };
     let (stop, stopped) = watch::channel(false);
+    // Patients' own profiles are sealed with a key of their own (they belong to no clinic).
+    match prepared.keyring.create(PATIENT_KEY) {
+        Ok(()) | Err(KeyringError::Exists(_)) => {}
+        Err(e) => return Err(LaunchError::DataDir(DataDirError::Keyring(e))),
+    }
+    let keyring = Arc::new(prepared.keyring);
+    let common_passwords = Arc::new(CommonPasswords::bundled());
     let dummy_hash: Arc<str> = tokio::task::spawn_blocking(|| {
         let (random, _) = new_token().map_err(|_| LaunchError::Hash)?;
         password::hash(&random, HashParams::OWASP).map_err(|_| LaunchError::Hash)
@@ -215,6 +225,8 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
                     store: store.clone(),
                     listener: kind,
                     sessions: config.sessions,
+                    keyring: keyring.clone(),
+                    common_passwords: common_passwords.clone(),
                     dummy_hash: dummy_hash.clone(),
                 }),
                 kind,

@@ -15,6 +15,10 @@ pub struct ApiError {
     pub code: &'static str,
     /// Explanation for people.
     pub message: String,
+    /// The request field at fault, if one is.
+    pub field: Option<&'static str>,
+    /// The password rule that failed (AUTH-3), if one did.
+    pub rule: Option<&'static str>,
 }
 
 impl ApiError {
@@ -24,7 +28,21 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
+            rule: None,
         }
+    }
+
+    /// Names the request field at fault.
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    /// Names the failed password rule.
+    pub fn with_rule(mut self, rule: &'static str) -> Self {
+        self.rule = Some(rule);
+        self
     }
 
     /// 503 for a database failure; the cause is logged here and never sent.
@@ -48,30 +66,33 @@ impl ApiError {
 
     /// 404 for a path that does not exist on this listener.
     pub fn not_found() -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: "no such resource on this listener".into(),
-        }
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such resource on this listener",
+        )
     }
 
     /// 405 for a method the path does not take.
     pub fn method_not_allowed() -> Self {
-        Self {
-            status: StatusCode::METHOD_NOT_ALLOWED,
-            code: "method_not_allowed",
-            message: "this method is not allowed here".into(),
-        }
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed here",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "error": { "code": self.code, "message": self.message } })),
-        )
-            .into_response()
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(field) = self.field {
+            error["field"] = json!(field);
+        }
+        if let Some(rule) = self.rule {
+            error["rule"] = json!(rule);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
     }
 }
 

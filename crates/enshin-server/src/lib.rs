@@ -9,6 +9,7 @@ pub mod health;
 pub mod listener;
 pub mod members;
 pub mod middleware;
+pub mod patients;
 pub mod people;
 pub mod routes;
 pub mod session;

@@ -5,14 +5,16 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
+use enshin_core::password::CommonPasswords;
 use enshin_core::session::SessionPolicy;
 use enshin_store::Store;
+use enshin_store::keyring::Keyring;
 
 use crate::error::ApiError;
 use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
-use crate::{members, session};
+use crate::{members, patients, session};
 
 /// What handlers of one listener share.
 #[derive(Clone)]
@@ -23,6 +25,10 @@ pub struct AppState {
     pub listener: ListenerKind,
     /// Session lifetimes.
     pub sessions: SessionPolicy,
+    /// The keyring of data keys (A-class columns are sealed with it).
+    pub keyring: Arc<Keyring>,
+    /// The bundled list of common passwords (AUTH-3).
+    pub common_passwords: Arc<CommonPasswords>,
     /// An Argon2id hash of a random password: unknown IDs are verified against it, so that
     /// their answer takes as long as a wrong password's.
     pub dummy_hash: Arc<str>,
@@ -35,9 +41,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let listener = state.listener;
     let mut router = Router::new().route("/healthz", get(healthz));
-    // Members log in on the clinic listener; patients and operators get their routes with
-    // registration and TOTP.
-    if listener == ListenerKind::Clinic {
+    // Operators get their routes with TOTP log-in (issue 6).
+    if listener != ListenerKind::Operator {
         router = router
             .route(
                 "/api/v1/session",
@@ -45,13 +50,22 @@ pub fn router(state: AppState) -> Router {
             )
             .route("/api/v1/me", get(session::me))
             .route("/api/v1/sessions", get(session::list_own))
-            .route("/api/v1/sessions/{id}", delete(session::end_own))
+            .route("/api/v1/sessions/{id}", delete(session::end_own));
+    }
+    if listener == ListenerKind::Clinic {
+        router = router
             .route("/api/v1/members", get(members::list))
             .route("/api/v1/members/{id}/disable", post(members::disable))
             .route(
                 "/api/v1/members/{id}/sessions",
                 delete(members::end_sessions),
             );
+    }
+    if listener == ListenerKind::Patient {
+        router = router
+            .route("/api/v1/patients", post(patients::register))
+            .route("/api/v1/terms", get(patients::terms))
+            .route("/api/v1/terms/accept", post(patients::accept));
     }
     router
         .fallback(|| async { ApiError::not_found() })

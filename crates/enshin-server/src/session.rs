@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::listener::{ConnInfo, ListenerKind};
+use crate::patients::TERMS_VERSION;
 use crate::routes::AppState;
 
 /// The session cookie; `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
@@ -348,6 +349,28 @@ impl FromRequestParts<AppState> for Authenticated {
             },
             _ => return Err(ApiError::not_authenticated()),
         };
+        // CONSENT-1: a patient who has not accepted the current terms can do nothing else
+        // but accept them or log out.
+        let exempt = matches!(
+            (&parts.method, parts.uri.path()),
+            (&Method::POST, "/api/v1/terms/accept") | (&Method::DELETE, "/api/v1/session")
+        );
+        if matches!(actor, Actor::Patient { .. }) && !exempt {
+            let accepted = state
+                .store
+                .has_accepted_terms(&session.account_id, TERMS_VERSION)
+                .await
+                .map_err(|e| ApiError::unavailable(&e))?;
+            if !accepted {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "terms_not_accepted",
+                    format!(
+                        "the terms of use have changed; read GET /api/v1/terms and accept version {TERMS_VERSION}"
+                    ),
+                ));
+            }
+        }
         Ok(Self { session, actor })
     }
 }

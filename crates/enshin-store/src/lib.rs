@@ -5,6 +5,7 @@ pub mod db;
 pub mod files;
 pub mod keyring;
 pub mod migrations;
+pub mod patients;
 pub mod people;
 pub mod sessions;
 

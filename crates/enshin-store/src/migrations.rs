@@ -32,5 +32,9 @@ macro_rules! embed {
     clippy::zero_prefixed_literal,
     reason = "the literal is the file name's zero-padded prefix, decimal on purpose"
 )]
-pub const MIGRATIONS: &[EmbeddedMigration] =
-    embed![(0001, "clinics"), (0002, "people"), (0003, "sessions")];
+pub const MIGRATIONS: &[EmbeddedMigration] = embed![
+    (0001, "clinics"),
+    (0002, "people"),
+    (0003, "sessions"),
+    (0004, "patients")
+];

@@ -67,8 +67,36 @@ pub struct NewMember<'a> {
     pub password_hash: &'a str,
 }
 
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+/// An account row to insert.
+pub(crate) struct NewAccount<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) kind: AccountKind,
+    pub(crate) login_id: &'a LoginId,
+    pub(crate) password_hash: &'a str,
+}
+
+/// Inserts an account inside `tx`; a login ID used before by the same kind (even by a disabled
+/// account) is [`PeopleError::LoginIdTaken`] (AUTH-8).
+pub(crate) async fn insert_account(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account: &NewAccount<'_>,
+    now_ms: i64,
+) -> Result<(), PeopleError> {
+    let inserted = sqlx::query("INSERT INTO accounts (id, kind, login_id, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(account.id)
+        .bind(account.kind.as_str())
+        .bind(account.login_id.as_str())
+        .bind(account.password_hash)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await;
+    match inserted {
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            Err(PeopleError::LoginIdTaken(account.login_id.to_string()))
+        }
+        Err(e) => Err(e.into()),
+        Ok(_) => Ok(()),
+    }
 }
 
 impl Store {
@@ -124,22 +152,13 @@ impl Store {
         if clinic.is_none() {
             return Err(PeopleError::NoSuchClinic(member.clinic_id.to_owned()));
         }
-        let inserted = sqlx::query(
-            "INSERT INTO accounts (id, kind, login_id, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(member.account_id)
-        .bind(AccountKind::Member.as_str())
-        .bind(member.login_id.as_str())
-        .bind(member.password_hash)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(PeopleError::LoginIdTaken(member.login_id.to_string()));
-            }
-            other => other?,
+        let account = NewAccount {
+            id: member.account_id,
+            kind: AccountKind::Member,
+            login_id: member.login_id,
+            password_hash: member.password_hash,
         };
+        insert_account(&mut tx, &account, now_ms).await?;
         sqlx::query("INSERT INTO members (account_id, clinic_id, role, display_name) VALUES ($1, $2, $3, $4)")
             .bind(member.account_id)
             .bind(member.clinic_id)

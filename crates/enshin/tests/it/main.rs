@@ -4,5 +4,6 @@ mod cli;
 mod listeners;
 mod matrix;
 mod operator_cli;
+mod patients;
 mod raw_tls;
 mod sessions;

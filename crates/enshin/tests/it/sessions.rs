@@ -311,10 +311,10 @@ async fn malformed_oversized_and_hostile_log_ins_get_clear_4xx_answers() {
                 .is_some_and(|m| !m.is_empty())
         );
     }
-    // The session routes do not exist on the patient and operator listeners (NET-3).
-    let patient = https_client(app.ca_pem(), None);
-    let missing = patient
-        .post(app.patient_url("/api/v1/session"))
+    // Password-only log-in does not exist on the operator listener (NET-3; operators need TOTP).
+    let operator = https_client(app.ca_pem(), None);
+    let missing = operator
+        .post(app.operator_url("/api/v1/session"))
         .json(&json!({}))
         .send()
         .await

@@ -1,0 +1,181 @@
+//! A patient's own profile at registration: names in kanji and kana, birth date, contact.
+//! Every field here is A-class (DATA-1): stored sealed, never logged, never mailed.
+
+use crate::password::normalize;
+
+/// A field that failed validation, named as in the API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// The JSON field.
+    pub field: &'static str,
+    /// What is wrong, for people.
+    pub message: &'static str,
+}
+
+fn err(field: &'static str, message: &'static str) -> FieldError {
+    FieldError { field, message }
+}
+
+/// Longest name part, in characters.
+pub const NAME_MAX: usize = 50;
+
+/// A name part: NFKC, trimmed, 1..=50 characters, no control characters.
+pub fn name(field: &'static str, typed: &str) -> Result<String, FieldError> {
+    let value = normalize(typed.trim()).to_string();
+    if value.is_empty() || value.chars().count() > NAME_MAX {
+        return Err(err(field, "must have 1 to 50 characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(err(field, "must not contain control characters"));
+    }
+    Ok(value)
+}
+
+/// A kana reading: hiragana or katakana (half-width input becomes full-width), long vowel mark,
+/// middle dot and spaces; stored as katakana so that searches match either way of typing.
+pub fn kana(field: &'static str, typed: &str) -> Result<String, FieldError> {
+    let value = name(field, typed)?;
+    let katakana: String = value
+        .chars()
+        .map(|c| match c {
+            // Hiragana to katakana: the blocks are 0x60 apart.
+            'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            other => other,
+        })
+        .collect();
+    let ok = katakana
+        .chars()
+        .all(|c| matches!(c, 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '\u{3000}'));
+    if !ok {
+        return Err(err(field, "must be written in kana (ひらがな or カタカナ)"));
+    }
+    Ok(katakana)
+}
+
+/// A birth date `YYYY-MM-DD` between 1900-01-01 and `today` (both `YYYY-MM-DD`).
+pub fn birth_date(typed: &str, today: &str) -> Result<String, FieldError> {
+    const FIELD: &str = "birth_date";
+    let parts: Vec<&str> = typed.trim().split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(err(FIELD, "must be a date written YYYY-MM-DD"));
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
+        return Err(err(FIELD, "must be a date written YYYY-MM-DD"));
+    }
+    let (year, month, day): (u32, u32, u32) = (
+        y.parse().unwrap_or(0),
+        m.parse().unwrap_or(0),
+        d.parse().unwrap_or(0),
+    );
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    if day == 0 || day > days {
+        return Err(err(FIELD, "is not a date in the calendar"));
+    }
+    let date = format!("{y}-{m}-{d}");
+    // ISO dates compare correctly as text.
+    if date.as_str() < "1900-01-01" || date.as_str() > today {
+        return Err(err(FIELD, "must lie between 1900-01-01 and today"));
+    }
+    Ok(date)
+}
+
+/// An e-mail address: one `@`, a dot in the domain, no spaces, at most 254 characters.
+pub fn email(typed: &str) -> Result<String, FieldError> {
+    let value = typed.trim().to_owned();
+    let valid = value.len() <= 254
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(value.split_once('@'), Some((local, domain))
+            if !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+    if valid {
+        Ok(value)
+    } else {
+        Err(err("email", "is not an e-mail address"))
+    }
+}
+
+/// A phone number for SMS: digits with an optional leading `+`, separators dropped, 10–15 digits.
+pub fn phone(typed: &str) -> Result<String, FieldError> {
+    let value: String = normalize(typed.trim())
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '(' | ')'))
+        .collect();
+    let digits = value.strip_prefix('+').unwrap_or(&value);
+    if (10..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value)
+    } else {
+        Err(err(
+            "phone",
+            "is not a phone number (10 to 15 digits, e.g. 090-1234-5678)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kana_accepts_both_scripts_and_stores_katakana() {
+        assert_eq!(kana("k", "やまだ").unwrap(), "ヤマダ");
+        assert_eq!(kana("k", "ﾔﾏﾀﾞ").unwrap(), "ヤマダ", "half-width katakana");
+        assert_eq!(kana("k", "サトウ ジロー").unwrap(), "サトウ ジロー");
+        assert_eq!(kana("k", "山田").unwrap_err().field, "k");
+        assert!(kana("k", "yamada").is_err());
+    }
+
+    #[test]
+    fn birth_dates_are_real_and_in_range() {
+        let today = "2026-11-27";
+        assert_eq!(birth_date("1950-02-28", today).unwrap(), "1950-02-28");
+        assert_eq!(birth_date("2024-02-29", today).unwrap(), "2024-02-29");
+        for bad in [
+            "2023-02-29",
+            "1900-13-01",
+            "1950-04-31",
+            "1950-1-1",
+            "19500101",
+            "1899-12-31",
+            "2026-11-28",
+            "abcd-ef-gh",
+            "",
+        ] {
+            assert!(birth_date(bad, today).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn contacts() {
+        assert_eq!(email(" taro@example.jp ").unwrap(), "taro@example.jp");
+        for bad in [
+            "taro",
+            "taro@",
+            "@example.jp",
+            "a@b",
+            "a b@example.jp",
+            "a@@example.jp",
+            "a@example.jp.",
+        ] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+        assert_eq!(phone("090-1234-5678").unwrap(), "09012345678");
+        assert_eq!(phone("＋８１ 90 1234 5678").unwrap(), "+819012345678");
+        assert!(phone("12345").is_err());
+        assert!(phone("090-1234-567a").is_err());
+    }
+
+    #[test]
+    fn names_are_bounded() {
+        assert_eq!(name("family_name", " 山田 ").unwrap(), "山田");
+        assert!(name("family_name", "").is_err());
+        assert!(name("family_name", &"あ".repeat(51)).is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! Patient self-registration and the terms of use (CONSENT-1).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use enshin_core::authz::{Action, Target, authorize};
+use enshin_core::crypto::envelope::FieldContext;
+use enshin_core::password::{self, HashParams};
+use enshin_core::patient::{self, FieldError};
+use enshin_core::people::LoginId;
+use enshin_store::patients::NewPatient;
+use enshin_store::people::PeopleError;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::routes::AppState;
+use crate::session::{Authenticated, json_body};
+
+/// The current version of the terms of use; change it whenever the texts change.
+pub const TERMS_VERSION: &str = "2026-11-27";
+const TERMS_JA: &str = include_str!("../terms/ja.md");
+const TERMS_EN: &str = include_str!("../terms/en.md");
+/// Keyring entry whose data key seals patients' own profiles (they belong to no clinic).
+pub const PATIENT_KEY: &str = "patient-accounts";
+
+/// `?lang=ja|en`.
+#[derive(Deserialize)]
+pub struct Lang {
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/terms[?lang=en]`: the current terms, Japanese by default.
+pub async fn terms(Query(lang): Query<Lang>) -> Json<serde_json::Value> {
+    let text = if lang.lang.as_deref() == Some("en") {
+        TERMS_EN
+    } else {
+        TERMS_JA
+    };
+    Json(json!({ "version": TERMS_VERSION, "text": text }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Accept {
+    version: String,
+}
+
+fn outdated_terms() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "terms_outdated",
+        format!("accept the current terms of use (version {TERMS_VERSION})"),
+    )
+}
+
+/// `POST /api/v1/terms/accept {"version"}`: accepting the current version unlocks the account.
+pub async fn accept(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    authorize(
+        &auth.actor,
+        Action::AcceptTerms,
+        Target::Account(&auth.session.account_id),
+    )?;
+    let body: Accept = json_body(body)?;
+    if body.version != TERMS_VERSION {
+        return Err(outdated_terms());
+    }
+    state
+        .store
+        .accept_terms(&auth.session.account_id, TERMS_VERSION, now_ms())
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    login_id: String,
+    password: String,
+    email: Option<String>,
+    phone: Option<String>,
+    family_name: String,
+    given_name: String,
+    family_name_kana: String,
+    given_name_kana: String,
+    birth_date: String,
+    terms_version: String,
+}
+
+fn invalid(e: FieldError) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        e.to_string(),
+    )
+    .with_field(e.field)
+}
+
+/// `POST /api/v1/patients`: self-registration on the patient listener.
+pub async fn register(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let r: Registration = json_body(body)?;
+    if r.terms_version != TERMS_VERSION {
+        return Err(outdated_terms());
+    }
+    let login_id = LoginId::parse(&r.login_id).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("login_id: {e}"),
+        )
+        .with_field("login_id")
+    })?;
+    let family_name = patient::name("family_name", &r.family_name).map_err(invalid)?;
+    let given_name = patient::name("given_name", &r.given_name).map_err(invalid)?;
+    let family_kana = patient::kana("family_name_kana", &r.family_name_kana).map_err(invalid)?;
+    let given_kana = patient::kana("given_name_kana", &r.given_name_kana).map_err(invalid)?;
+    let birth_date =
+        patient::birth_date(&r.birth_date, &crate::clock::today_in_japan()).map_err(invalid)?;
+    let email = r
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(patient::email)
+        .transpose()
+        .map_err(invalid)?;
+    let phone = r
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(patient::phone)
+        .transpose()
+        .map_err(invalid)?;
+    if email.is_none() && phone.is_none() {
+        return Err(invalid(FieldError {
+            field: "email",
+            message: "give an e-mail address or a phone number (needed to reset the password)",
+        }));
+    }
+    password::check(&r.password, login_id.as_str(), &state.common_passwords).map_err(|rule| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password_rejected",
+            rule.to_string(),
+        )
+        .with_field("password")
+        .with_rule(rule.code())
+    })?;
+    let typed = zeroize::Zeroizing::new(r.password);
+    let hash = tokio::task::spawn_blocking(move || password::hash(&typed, HashParams::OWASP))
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let seal = |column: &'static str, value: &str| {
+        let ctx = FieldContext {
+            clinic_id: PATIENT_KEY,
+            table: "patients",
+            column,
+            row_id: &id,
+        };
+        state
+            .keyring
+            .seal(&ctx, value.as_bytes())
+            .map_err(|e| ApiError::unavailable(&e))
+    };
+    let sealed_email = email.as_deref().map(|e| seal("email", e)).transpose()?;
+    let sealed_phone = phone.as_deref().map(|p| seal("phone", p)).transpose()?;
+    let new = NewPatient {
+        account_id: &id,
+        login_id: &login_id,
+        password_hash: &hash,
+        family_name: &seal("family_name", &family_name)?,
+        given_name: &seal("given_name", &given_name)?,
+        family_name_kana: &seal("family_name_kana", &family_kana)?,
+        given_name_kana: &seal("given_name_kana", &given_kana)?,
+        birth_date: &seal("birth_date", &birth_date)?,
+        email: sealed_email.as_deref(),
+        phone: sealed_phone.as_deref(),
+        terms_version: TERMS_VERSION,
+    };
+    match state.store.create_patient(&new, now_ms()).await {
+        Ok(()) => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "id": id, "login_id": login_id.as_str() })),
+        )),
+        Err(PeopleError::LoginIdTaken(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "login_id_taken",
+            "this login ID is taken; choose another",
+        )
+        .with_field("login_id")),
+        Err(e) => Err(ApiError::unavailable(&e)),
+    }
+}
