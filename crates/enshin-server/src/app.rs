@@ -91,11 +91,17 @@ pub struct Running {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     store: Store,
+    state: AppState,
     ports_file: PathBuf,
     _lock: InstanceLock,
 }
 
 impl Running {
+    /// What the handlers share (for work done beside the listeners, such as the demo).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// The database of this instance.
     pub fn store(&self) -> &Store {
         &self.store
@@ -214,6 +220,14 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     .await
     .map_err(|_| LaunchError::Hash)??
     .into();
+    let state = AppState {
+        store: store.clone(),
+        listener: ListenerKind::Patient,
+        sessions: config.sessions,
+        keyring,
+        common_passwords,
+        dummy_hash,
+    };
     let tasks = listeners
         .into_iter()
         .zip(acceptors)
@@ -222,12 +236,8 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
                 tcp,
                 acceptor,
                 router(AppState {
-                    store: store.clone(),
                     listener: kind,
-                    sessions: config.sessions,
-                    keyring: keyring.clone(),
-                    common_passwords: common_passwords.clone(),
-                    dummy_hash: dummy_hash.clone(),
+                    ..state.clone()
                 }),
                 kind,
                 limits,
@@ -251,6 +261,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             stop,
             tasks,
             store,
+            state,
             ports_file,
             _lock: prepared.lock,
         },

@@ -220,6 +220,13 @@ impl Layers {
         unknown
     }
 
+    /// Sets a value with the origin "default" unless the key already has one.
+    pub fn default_if_unset(&mut self, key: &'static str, value: &str) {
+        self.values
+            .entry(key)
+            .or_insert_with(|| (value.to_owned(), Origin::Default));
+    }
+
     /// Takes values given as flags (`key` as in [`KEYS`]).
     pub fn flag(&mut self, key: &'static str, value: String) {
         self.values

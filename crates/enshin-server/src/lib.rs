@@ -4,6 +4,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod demo;
 pub mod error;
 pub mod health;
 pub mod listener;

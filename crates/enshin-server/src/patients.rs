@@ -80,19 +80,30 @@ pub async fn accept(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A registration as the patient typed it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Registration {
-    login_id: String,
-    password: String,
-    email: Option<String>,
-    phone: Option<String>,
-    family_name: String,
-    given_name: String,
-    family_name_kana: String,
-    given_name_kana: String,
-    birth_date: String,
-    terms_version: String,
+pub struct Registration {
+    /// Login ID.
+    pub login_id: String,
+    /// Password (AUTH-3).
+    pub password: String,
+    /// E-mail address (this or `phone` is required).
+    pub email: Option<String>,
+    /// Phone number for SMS.
+    pub phone: Option<String>,
+    /// Family name (kanji).
+    pub family_name: String,
+    /// Given name (kanji).
+    pub given_name: String,
+    /// Family name in kana.
+    pub family_name_kana: String,
+    /// Given name in kana.
+    pub given_name_kana: String,
+    /// Birth date, YYYY-MM-DD.
+    pub birth_date: String,
+    /// The version of the terms the patient accepted.
+    pub terms_version: String,
 }
 
 fn invalid(e: FieldError) -> ApiError {
@@ -110,6 +121,18 @@ pub async fn register(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let r: Registration = json_body(body)?;
+    let (id, login_id) = register_patient(&state, r).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "login_id": login_id.as_str() })),
+    ))
+}
+
+/// Checks a registration and creates the patient: account, sealed profile, terms acceptance.
+pub async fn register_patient(
+    state: &AppState,
+    r: Registration,
+) -> Result<(String, LoginId), ApiError> {
     if r.terms_version != TERMS_VERSION {
         return Err(outdated_terms());
     }
@@ -190,10 +213,7 @@ pub async fn register(
         terms_version: TERMS_VERSION,
     };
     match state.store.create_patient(&new, now_ms()).await {
-        Ok(()) => Ok((
-            StatusCode::CREATED,
-            Json(json!({ "id": id, "login_id": login_id.as_str() })),
-        )),
+        Ok(()) => Ok((id, login_id)),
         Err(PeopleError::LoginIdTaken(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "login_id_taken",

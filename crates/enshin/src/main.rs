@@ -90,7 +90,12 @@ impl KeyFlags {
 #[derive(Subcommand)]
 enum Command {
     /// Run the service: the patient, clinic and operator listeners.
-    Serve,
+    Serve {
+        /// Also create a demo clinic with one account of each kind (first start only) and write
+        /// them to DATA_DIR/demo.json; listeners default to 127.0.0.1 and must stay on loopback.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Clinics: add one (with its data key), list them.
     #[command(subcommand)]
     Clinic(admin::ClinicCommand),
@@ -109,7 +114,11 @@ macro_rules! say {
 mod admin;
 mod serve;
 
-fn load_config(config_file: Option<PathBuf>, flags: KeyFlags) -> Result<Config, ConfigError> {
+fn load_config(
+    config_file: Option<PathBuf>,
+    flags: KeyFlags,
+    demo: bool,
+) -> Result<Config, ConfigError> {
     let mut layers = Layers::default();
     let file = config_file
         .or_else(|| std::env::var_os("ENSHIN_CONFIG").map(PathBuf::from))
@@ -125,12 +134,24 @@ fn load_config(config_file: Option<PathBuf>, flags: KeyFlags) -> Result<Config, 
             layers.flag(key, value);
         }
     }
+    if demo {
+        layers.default_if_unset("patient_addr", "127.0.0.1:8443");
+        layers.default_if_unset("clinic_addr", "127.0.0.1:8444");
+    }
     layers.resolve()
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match load_config(cli.config, cli.keys) {
+    let demo = matches!(cli.command, Command::Serve { demo: true });
+    let config = match load_config(cli.config, cli.keys, demo) {
+        Ok(config) if demo => match enshin_server::demo::check_loopback(&config) {
+            Ok(()) => config,
+            Err(e) => {
+                eprintln!("enshin: {e}");
+                return ExitCode::from(2);
+            }
+        },
         Ok(config) => config,
         Err(e) => {
             eprintln!("enshin: {e}");
@@ -153,7 +174,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve => serve::serve(&config).await,
+            Command::Serve { demo } => serve::serve(&config, demo).await,
             Command::Clinic(command) => admin::clinic(&config, command).await,
             Command::Member(command) => admin::member(&config, command).await,
             Command::Migrate => migrate(&config).await,

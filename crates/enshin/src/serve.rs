@@ -5,7 +5,7 @@ use std::io::Write;
 use enshin_server::Config;
 
 /// Runs the three listeners and prints the start report.
-pub async fn serve(config: &Config) -> anyhow::Result<()> {
+pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     say!("enshin {} starting", env!("CARGO_PKG_VERSION"));
     let (running, report) = enshin_server::launch(config).await?;
     for created in &report.created {
@@ -22,6 +22,14 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     } else {
         say!("clock: WARNING {}", report.clock.detail);
         tracing::warn!("{}", report.clock.detail);
+    }
+    if demo {
+        let (path, created) = enshin_server::demo::ensure_demo(config, running.state()).await?;
+        let verb = if created { "created" } else { "unchanged" };
+        say!(
+            "demo accounts ({verb}): {} (log-in IDs and passwords; mode 0600)",
+            path.display()
+        );
     }
     let addrs = running.addrs();
     say!("listening:");

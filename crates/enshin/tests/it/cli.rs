@@ -37,10 +37,11 @@ pub(crate) fn loopback(cmd: &mut Command, data_dir: &Path, db: Option<&TestDatab
 }
 
 /// Spawns `enshin serve` on loopback with stdout and stderr going to files in `dir`.
-fn spawn_serve(dir: &Path, data_dir: &Path, db: Option<&TestDatabase>) -> Child {
+fn spawn_serve(dir: &Path, data_dir: &Path, db: Option<&TestDatabase>, extra: &[&str]) -> Child {
     let mut cmd = enshin(dir);
     loopback(&mut cmd, data_dir, db);
     cmd.arg("serve")
+        .args(extra)
         .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
         .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
         .spawn()
@@ -54,15 +55,22 @@ pub(crate) struct Served {
     pub(crate) data_dir: PathBuf,
     pub(crate) ports: Value,
     pub(crate) _db: Option<TestDatabase>,
+    extra: Vec<&'static str>,
 }
 
 impl Served {
     pub(crate) async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// `serve` with extra arguments (kept for restarts).
+    pub(crate) async fn start_with(extra: &[&'static str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let db = TestDatabase::create().await;
-        let child = spawn_serve(dir.path(), &data_dir, db.as_ref());
+        let child = spawn_serve(dir.path(), &data_dir, db.as_ref(), extra);
         let mut served = Self {
+            extra: extra.to_vec(),
             child,
             dir,
             data_dir,
@@ -74,8 +82,13 @@ impl Served {
     }
 
     /// Starts `serve` again on the same directories, after the previous process has ended.
-    async fn restart(&mut self) {
-        self.child = spawn_serve(self.dir.path(), &self.data_dir, self._db.as_ref());
+    pub(crate) async fn restart(&mut self) {
+        self.child = spawn_serve(
+            self.dir.path(),
+            &self.data_dir,
+            self._db.as_ref(),
+            &self.extra,
+        );
         self.ports = self.ready().await;
     }
 
@@ -106,7 +119,7 @@ impl Served {
         std::fs::read_to_string(self.dir.path().join("stdout")).unwrap_or_default()
     }
 
-    fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("stdout")).unwrap()
     }
 
@@ -135,7 +148,7 @@ impl Served {
         )
     }
 
-    fn signal(&self, signal: libc::c_int) {
+    pub(crate) fn signal(&self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).unwrap();
         // The shell's builtin kill: no dependency on procps being installed.
         let status = Command::new("sh")
@@ -146,7 +159,7 @@ impl Served {
     }
 
     /// Waits (bounded) for the process to exit.
-    async fn wait(&mut self) -> std::process::ExitStatus {
+    pub(crate) async fn wait(&mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the enshin binary and its listeners.
 
 mod cli;
+mod demo;
 mod listeners;
 mod matrix;
 mod operator_cli;
