@@ -122,17 +122,20 @@ pub enum Action {
     EndMemberSessions,
     /// Accept the current terms of use (CONSENT-1).
     AcceptTerms,
+    /// Change the role of a member of one's clinic.
+    ChangeMemberRole,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::ReadSelf,
         Action::ListOwnSessions,
         Action::EndOwnSession,
         Action::ListMembers,
         Action::DisableMember,
         Action::EndMemberSessions,
+        Action::ChangeMemberRole,
         Action::AcceptTerms,
     ];
 
@@ -146,6 +149,7 @@ impl Action {
             Self::DisableMember => "disable_member",
             Self::EndMemberSessions => "end_member_sessions",
             Self::AcceptTerms => "accept_terms",
+            Self::ChangeMemberRole => "change_member_role",
         }
     }
 
@@ -157,9 +161,10 @@ impl Action {
             Self::ReadSelf | Self::ListOwnSessions | Self::EndOwnSession => {
                 (EVERYONE, Scope::OwnAccount)
             }
-            Self::ListMembers | Self::DisableMember | Self::EndMemberSessions => {
-                (&[Admin], Scope::OwnClinic)
-            }
+            Self::ListMembers
+            | Self::DisableMember
+            | Self::EndMemberSessions
+            | Self::ChangeMemberRole => (&[Admin], Scope::OwnClinic),
             Self::AcceptTerms => (&[Patient], Scope::OwnAccount),
         }
     }

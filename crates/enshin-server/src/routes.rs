@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use enshin_core::password::CommonPasswords;
 use enshin_core::session::SessionPolicy;
 use enshin_store::Store;
@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         router = router
             .route("/api/v1/members", get(members::list))
             .route("/api/v1/members/{id}/disable", post(members::disable))
+            .route("/api/v1/members/{id}/role", put(members::change_role))
             .route(
                 "/api/v1/members/{id}/sessions",
                 delete(members::end_sessions),

@@ -241,4 +241,14 @@ impl Store {
             .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
             .transpose()?)
     }
+
+    /// Sets the role of a member.
+    pub async fn set_member_role(&self, account_id: &str, role: Role) -> Result<(), PeopleError> {
+        sqlx::query("UPDATE members SET role = $1 WHERE account_id = $2")
+            .bind(role.as_str())
+            .bind(account_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 }

@@ -106,6 +106,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
         Box<dyn Fn(&Principal) -> (bool, String)>,
         StatusCode,
         [u16; 4],
+        Option<Value>,
     );
     let member_path = |suffix: &'static str| {
         let id = target.id.clone();
@@ -136,6 +137,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             own_account(),
             StatusCode::OK,
             [200, 200, 200, 200],
+            None,
         ),
         (
             "my sessions",
@@ -145,6 +147,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             own_account(),
             StatusCode::OK,
             [200, 200, 200, 200],
+            None,
         ),
         (
             "end my other session",
@@ -154,6 +157,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             own_account(),
             StatusCode::NO_CONTENT,
             [204, 204, 204, 204],
+            None,
         ),
         (
             "end someone else's session",
@@ -163,6 +167,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             Box::new(move |_| (true, target_owner.clone())),
             StatusCode::NO_CONTENT,
             [404, 404, 404, 404],
+            None,
         ),
         (
             "list members",
@@ -172,6 +177,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             own_clinic(),
             StatusCode::OK,
             [200, 403, 403, 200],
+            None,
         ),
         (
             "force log-off",
@@ -181,6 +187,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             target_in_a(),
             StatusCode::NO_CONTENT,
             [204, 403, 403, 404],
+            None,
         ),
         (
             "disable member",
@@ -190,17 +197,29 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             target_in_a(),
             StatusCode::NO_CONTENT,
             [204, 403, 403, 404],
+            None,
+        ),
+        (
+            "change role",
+            Method::PUT,
+            member_path("/role"),
+            Action::ChangeMemberRole,
+            target_in_a(),
+            StatusCode::NO_CONTENT,
+            [204, 403, 403, 404],
+            Some(json!({ "role": "doctor" })),
         ),
     ];
-    for (label, method, path, action, target_of, ok, expected) in &rows {
+    for (label, method, path, action, target_of, ok, expected, body) in &rows {
         for (p, want) in principals.iter().zip(expected) {
-            let response = p
+            let mut request = p
                 .client
                 .request(method.clone(), app.clinic_url(&path(p)))
-                .bearer_auth(&p.token)
-                .send()
-                .await
-                .unwrap();
+                .bearer_auth(&p.token);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.unwrap();
             let status = response.status();
             assert_eq!(status.as_u16(), *want, "{label} by {}", p.name);
             let (is_account, id) = target_of(p);
@@ -319,5 +338,68 @@ async fn a_forced_log_off_ends_the_members_sessions_on_their_next_request() {
             .iter()
             .all(|m| m.get("password_hash").is_none())
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn role_changes_take_effect_at_once_and_admins_cannot_remove_themselves() {
+    let app = spawn_app().await;
+    let a = app.add_clinic("A").await;
+    let admin = principal(&app, "admin", &a, Role::Admin).await;
+    let staff = principal(&app, "staff", &a, Role::Staff).await;
+    let put_role = |id: &str, body: Value| {
+        admin
+            .client
+            .put(app.clinic_url(&format!("/api/v1/members/{id}/role")))
+            .bearer_auth(&admin.token)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        put_role(&staff.member.id, json!({ "role": "doctor" }))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let me: Value = staff
+        .client
+        .get(app.clinic_url("/api/v1/me"))
+        .bearer_auth(&staff.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "doctor", "the live session sees the new role");
+    let bad = put_role(&staff.member.id, json!({ "role": "root" }))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], "role");
+    let own = put_role(&admin.member.id, json!({ "role": "staff" }))
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::CONFLICT);
+    let disable_self = admin
+        .client
+        .post(app.clinic_url(&format!("/api/v1/members/{}/disable", admin.member.id)))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disable_self.status(), StatusCode::CONFLICT);
+    let still: Value = admin
+        .client
+        .get(app.clinic_url("/api/v1/me"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["role"], "admin");
     app.stop().await;
 }
