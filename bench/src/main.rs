@@ -1,0 +1,174 @@
+//! Benchmarks of enshin against a real server on loopback; every loop is bounded and the server
+//! stops with the program. Run with `cargo run --release -p enshin-bench -- <name> [tries]`.
+//!
+//! `login-timing`: does a failed log-in take as long for an unknown login ID as for a wrong
+//! password (AUTH-10, no account enumeration by timing)? Prints a table and Welch's t.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+use enshin_core::people::Role;
+use enshin_testkit::{TestApp, client_tls, spawn_app};
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+/// Source addresses to spread failures over, so the per-address lock-out never engages.
+const ADDRESSES: u8 = 200;
+
+fn client_from(app: &TestApp, clinic: &str, source: u8) -> Client {
+    let cert = app.issue_client_cert(clinic);
+    let tls = client_tls(app.ca_pem(), rustls::ALL_VERSIONS, Some(&cert));
+    Client::builder()
+        .tls_backend_preconfigured(tls)
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, source)))
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
+struct Stats {
+    n: usize,
+    mean: f64,
+    sd: f64,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+}
+
+fn stats(mut ms: Vec<f64>) -> Stats {
+    ms.sort_by(f64::total_cmp);
+    let n = ms.len();
+    let mean = ms.iter().sum::<f64>() / n as f64;
+    let sd = (ms.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0)).sqrt();
+    let at = |q: f64| ms[((n as f64 - 1.0) * q).round() as usize];
+    Stats {
+        n,
+        mean,
+        sd,
+        p50: at(0.5),
+        p90: at(0.9),
+        p99: at(0.99),
+    }
+}
+
+async fn timed(
+    client: &Client,
+    app: &TestApp,
+    login_id: &str,
+    password: &str,
+    want: StatusCode,
+) -> f64 {
+    let start = Instant::now();
+    let response = client
+        .post(app.clinic_url("/api/v1/session"))
+        .json(&json!({ "login_id": login_id, "password": password }))
+        .send()
+        .await
+        .expect("request");
+    let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(response.status(), want, "{login_id}");
+    elapsed
+}
+
+async fn login_timing(tries: usize) {
+    let app = spawn_app().await;
+    let clinic = app.add_clinic("bench").await;
+    let clients: Vec<Client> = (0..ADDRESSES)
+        .map(|i| client_from(&app, &clinic, 2 + i))
+        .collect();
+    // At most 4 wrong passwords per account: the fifth would lock it.
+    let mut members = Vec::new();
+    for _ in 0..tries.div_ceil(4) {
+        members.push(app.add_member(&clinic, Role::Staff).await);
+    }
+    // Warm-up: connections, caches.
+    for (i, client) in clients.iter().enumerate() {
+        timed(
+            client,
+            &app,
+            &format!("warm-up-{i}"),
+            "Wrong-Kettle-42",
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let (mut wrong, mut unknown, mut right) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..tries {
+        let client = &clients[i % clients.len()];
+        // Interleaved, so drift on the machine affects both alike.
+        wrong.push(
+            timed(
+                client,
+                &app,
+                &members[i / 4].login_id,
+                "Wrong-Kettle-42",
+                StatusCode::UNAUTHORIZED,
+            )
+            .await,
+        );
+        unknown.push(
+            timed(
+                client,
+                &app,
+                &format!("nobody-{i}"),
+                "Wrong-Kettle-42",
+                StatusCode::UNAUTHORIZED,
+            )
+            .await,
+        );
+        if i < members.len() {
+            right.push(
+                timed(
+                    client,
+                    &app,
+                    &members[i].login_id,
+                    &members[i].password,
+                    StatusCode::CREATED,
+                )
+                .await,
+            );
+        }
+    }
+    let rows = [
+        ("wrong password", stats(wrong)),
+        ("unknown login ID", stats(unknown)),
+        ("right password", stats(right)),
+    ];
+    println!(
+        "login timing on the clinic listener, ms per request (loopback, one request at a time)"
+    );
+    println!(
+        "{:<18} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "case", "n", "mean", "sd", "p50", "p90", "p99"
+    );
+    for (name, s) in &rows {
+        println!(
+            "{name:<18} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+            s.n, s.mean, s.sd, s.p50, s.p90, s.p99
+        );
+    }
+    let (a, b) = (&rows[0].1, &rows[1].1);
+    let welch = (a.mean - b.mean) / (a.sd.powi(2) / a.n as f64 + b.sd.powi(2) / b.n as f64).sqrt();
+    println!(
+        "difference of means (wrong - unknown): {:+.2} ms; Welch's t = {welch:+.2} (|t| < 2: no detectable difference)",
+        a.mean - b.mean
+    );
+    app.stop().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let tries = args
+        .get(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200)
+        .clamp(10, 2000);
+    match args.get(1).map(String::as_str) {
+        Some("login-timing") => login_timing(tries).await,
+        _ => {
+            eprintln!("usage: enshin-bench login-timing [tries (10-2000, default 200)]");
+            std::process::exit(2);
+        }
+    }
+}
