@@ -155,10 +155,15 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn bind(key: &'static str, addr: SocketAddr) -> Result<TcpListener, LaunchError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| LaunchError::Bind { key, addr, source })
+/// Binds one listener and returns it with the address it got (port 0 becomes a real port).
+async fn bind(
+    key: &'static str,
+    addr: SocketAddr,
+) -> Result<(TcpListener, SocketAddr), LaunchError> {
+    let error = |source| LaunchError::Bind { key, addr, source };
+    let tcp = TcpListener::bind(addr).await.map_err(error)?;
+    let bound = tcp.local_addr().map_err(error)?;
+    Ok((tcp, bound))
 }
 
 /// Prepares the data directory and database, binds the three listeners and starts serving.
@@ -168,35 +173,19 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     let store = Store::connect(&url).await?;
     let migrations = store.migrate().await?;
     let acceptors = acceptors(&prepared.tls)?;
-    let listeners = [
-        (
-            ListenerKind::Patient,
-            bind("patient_addr", config.patient_addr).await?,
-        ),
-        (
-            ListenerKind::Clinic,
-            bind("clinic_addr", config.clinic_addr).await?,
-        ),
-        (
-            ListenerKind::Operator,
-            bind("operator_addr", config.operator_addr).await?,
-        ),
-    ];
-    let local = |i: usize, key: &'static str| {
-        listeners[i]
-            .1
-            .local_addr()
-            .map_err(|source| LaunchError::Bind {
-                key,
-                addr: config.patient_addr,
-                source,
-            })
-    };
+    let (patient, patient_addr) = bind("patient_addr", config.patient_addr).await?;
+    let (clinic, clinic_addr) = bind("clinic_addr", config.clinic_addr).await?;
+    let (operator, operator_addr) = bind("operator_addr", config.operator_addr).await?;
     let addrs = Addrs {
-        patient: local(0, "patient_addr")?,
-        clinic: local(1, "clinic_addr")?,
-        operator: local(2, "operator_addr")?,
+        patient: patient_addr,
+        clinic: clinic_addr,
+        operator: operator_addr,
     };
+    let listeners = [
+        (ListenerKind::Patient, patient),
+        (ListenerKind::Clinic, clinic),
+        (ListenerKind::Operator, operator),
+    ];
     let ports_file = prepared.root.join("ports.json");
     let limits = ConnLimits {
         handshake_timeout: config.tls_handshake_timeout,
