@@ -109,3 +109,10 @@ impl From<enshin_core::authz::Denied> for ApiError {
         }
     }
 }
+
+/// A database failure is a 503; the cause is logged by [`ApiError::unavailable`], never sent.
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::unavailable(&err)
+    }
+}

@@ -130,7 +130,6 @@ pub async fn end_sessions(
     state
         .store
         .end_sessions_of(&id, now_ms(), "ended_by_admin")
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

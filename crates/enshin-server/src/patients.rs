@@ -75,8 +75,7 @@ pub async fn accept(
     state
         .store
         .accept_terms(&auth.session.account_id, TERMS_VERSION, now_ms())
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -137,12 +137,7 @@ pub async fn login(
         subjects.push((ThrottleScope::Account, id.as_str()));
     }
     for (scope, subject) in &subjects {
-        if let Some(until) = state
-            .store
-            .locked_until(*scope, subject, now)
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?
-        {
+        if let Some(until) = state.store.locked_until(*scope, subject, now).await? {
             let retry = ((until - now) / 1000 + 1).to_string();
             let mut response = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -158,11 +153,7 @@ pub async fn login(
     }
     let kind = account_kind(conn.listener);
     let record = match &login_id {
-        Some(id) => state
-            .store
-            .find_login(kind, id)
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?,
+        Some(id) => state.store.find_login(kind, id).await?,
         None => None,
     };
     let usable = record.as_ref().filter(|r| !r.disabled);
@@ -189,11 +180,7 @@ pub async fn login(
         }
         _ => {
             for (scope, subject) in &subjects {
-                state
-                    .store
-                    .record_failure(*scope, subject, now)
-                    .await
-                    .map_err(|e| ApiError::unavailable(&e))?;
+                state.store.record_failure(*scope, subject, now).await?;
             }
             // The dummy hash equalises the hashing, not the database work around it (measured by
             // `enshin-bench login-timing`: unknown IDs answered ~10 ms slower). Every failure is
@@ -210,16 +197,14 @@ pub async fn login(
             state
                 .store
                 .set_password_hash(&account.account_id, &hash)
-                .await
-                .map_err(|e| ApiError::unavailable(&e))?;
+                .await?;
         }
     }
     if let Some(id) = &login_id {
         state
             .store
             .clear_failures(ThrottleScope::Account, id.as_str())
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?;
+            .await?;
     }
     let (token, digest) =
         new_token().map_err(|_| ApiError::unavailable(&"random number generator failed"))?;
@@ -230,11 +215,7 @@ pub async fn login(
         account_id: &account.account_id,
         client_cert_serial: conn.client_cert.as_ref().map(|c| c.serial_hex.as_str()),
     };
-    state
-        .store
-        .create_session(&session, now)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+    state.store.create_session(&session, now).await?;
     let expires_at = state.sessions.expires_at(SessionTimes {
         created_at: now,
         last_seen_at: now,
@@ -282,8 +263,7 @@ pub async fn authenticate(
     let session = state
         .store
         .find_session(&token_digest(token.trim()))
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?
+        .await?
         .ok_or_else(ApiError::not_authenticated)?;
     let times = SessionTimes {
         created_at: session.created_at,
@@ -293,11 +273,7 @@ pub async fn authenticate(
     if let Err(end) = state.sessions.check(times, now) {
         if session.ended_at.is_none() {
             let reason = format!("{end:?}").to_lowercase();
-            state
-                .store
-                .end_session(&session.id, now, &reason)
-                .await
-                .map_err(|e| ApiError::unavailable(&e))?;
+            state.store.end_session(&session.id, now, &reason).await?;
         }
         return Err(ApiError::not_authenticated());
     }
@@ -310,11 +286,7 @@ pub async fn authenticate(
         return Err(ApiError::not_authenticated());
     }
     if now - session.last_seen_at >= TOUCH_EVERY_MS {
-        state
-            .store
-            .touch_session(&session.id, now)
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?;
+        state.store.touch_session(&session.id, now).await?;
     }
     Ok(session)
 }
@@ -368,8 +340,7 @@ impl FromRequestParts<AppState> for Authenticated {
             let accepted = state
                 .store
                 .has_accepted_terms(&session.account_id, TERMS_VERSION)
-                .await
-                .map_err(|e| ApiError::unavailable(&e))?;
+                .await?;
             if !accepted {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -413,8 +384,7 @@ pub async fn logout(
     state
         .store
         .end_session(&auth.session.id, now_ms(), "logout")
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+        .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     let clear = format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
     response.headers_mut().insert(
@@ -435,11 +405,7 @@ pub async fn list_own(
         Target::Account(&auth.session.account_id),
     )?;
     let now = now_ms();
-    let sessions = state
-        .store
-        .open_sessions(&auth.session.account_id)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+    let sessions = state.store.open_sessions(&auth.session.account_id).await?;
     let live: Vec<_> = sessions
         .into_iter()
         .filter(|s| state.sessions.check(SessionTimes { created_at: s.created_at, last_seen_at: s.last_seen_at, ended_at: None }, now).is_ok())
@@ -454,17 +420,11 @@ pub async fn end_own(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let owner = state
-        .store
-        .session_owner(&id)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?
-        .unwrap_or_default();
+    let owner = state.store.session_owner(&id).await?.unwrap_or_default();
     authorize(&auth.actor, Action::EndOwnSession, Target::Account(&owner))?;
     state
         .store
         .end_session(&id, now_ms(), "ended_by_owner")
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
