@@ -124,15 +124,18 @@ pub enum Action {
     AcceptTerms,
     /// Change the role of a member of one's clinic.
     ChangeMemberRole,
+    /// Add a member to one's clinic, with an initial password.
+    AddMember,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::ReadSelf,
         Action::ListOwnSessions,
         Action::EndOwnSession,
         Action::ListMembers,
+        Action::AddMember,
         Action::DisableMember,
         Action::EndMemberSessions,
         Action::ChangeMemberRole,
@@ -150,6 +153,7 @@ impl Action {
             Self::EndMemberSessions => "end_member_sessions",
             Self::AcceptTerms => "accept_terms",
             Self::ChangeMemberRole => "change_member_role",
+            Self::AddMember => "add_member",
         }
     }
 
@@ -164,7 +168,8 @@ impl Action {
             Self::ListMembers
             | Self::DisableMember
             | Self::EndMemberSessions
-            | Self::ChangeMemberRole => (&[Admin], Scope::OwnClinic),
+            | Self::ChangeMemberRole
+            | Self::AddMember => (&[Admin], Scope::OwnClinic),
             Self::AcceptTerms => (&[Patient], Scope::OwnAccount),
         }
     }

@@ -5,16 +5,65 @@ use crate::password::normalize;
 
 /// A field that failed validation, named as in the API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[error("{field}: {problem}")]
 pub struct FieldError {
     /// The JSON field.
     pub field: &'static str,
-    /// What is wrong, for people.
-    pub message: &'static str,
+    /// What is wrong.
+    pub problem: Problem,
 }
 
-fn err(field: &'static str, message: &'static str) -> FieldError {
-    FieldError { field, message }
+/// What is wrong with a field; pages translate it by [`Problem::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// Empty or longer than [`NAME_MAX`].
+    #[error("must have 1 to 50 characters")]
+    Length,
+    /// Contains control characters.
+    #[error("must not contain control characters")]
+    ControlCharacter,
+    /// Not kana.
+    #[error("must be written in kana (ひらがな or カタカナ)")]
+    NotKana,
+    /// Not written YYYY-MM-DD.
+    #[error("must be a date written YYYY-MM-DD")]
+    DateFormat,
+    /// Not a day of the calendar (e.g. 02-30).
+    #[error("is not a date in the calendar")]
+    NoSuchDate,
+    /// Before 1900 or in the future.
+    #[error("must lie between 1900-01-01 and today")]
+    DateRange,
+    /// Not an e-mail address.
+    #[error("is not an e-mail address")]
+    Email,
+    /// Not a phone number.
+    #[error("is not a phone number (10 to 15 digits, e.g. 090-1234-5678)")]
+    Phone,
+    /// Neither an e-mail address nor a phone number was given.
+    #[error("give an e-mail address or a phone number (needed to reset the password)")]
+    NoContact,
+}
+
+impl Problem {
+    /// A stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Length => "length",
+            Self::ControlCharacter => "control_character",
+            Self::NotKana => "not_kana",
+            Self::DateFormat => "date_format",
+            Self::NoSuchDate => "no_such_date",
+            Self::DateRange => "date_range",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::NoContact => "no_contact",
+        }
+    }
+}
+
+fn err(field: &'static str, problem: Problem) -> FieldError {
+    FieldError { field, problem }
 }
 
 /// Longest name part, in characters.
@@ -24,10 +73,10 @@ pub const NAME_MAX: usize = 50;
 pub fn name(field: &'static str, typed: &str) -> Result<String, FieldError> {
     let value = normalize(typed.trim()).to_string();
     if value.is_empty() || value.chars().count() > NAME_MAX {
-        return Err(err(field, "must have 1 to 50 characters"));
+        return Err(err(field, Problem::Length));
     }
     if value.chars().any(char::is_control) {
-        return Err(err(field, "must not contain control characters"));
+        return Err(err(field, Problem::ControlCharacter));
     }
     Ok(value)
 }
@@ -48,7 +97,7 @@ pub fn kana(field: &'static str, typed: &str) -> Result<String, FieldError> {
         .chars()
         .all(|c| matches!(c, 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '\u{3000}'));
     if !ok {
-        return Err(err(field, "must be written in kana (ひらがな or カタカナ)"));
+        return Err(err(field, Problem::NotKana));
     }
     Ok(katakana)
 }
@@ -58,11 +107,11 @@ pub fn birth_date(typed: &str, today: &str) -> Result<String, FieldError> {
     const FIELD: &str = "birth_date";
     let parts: Vec<&str> = typed.trim().split('-').collect();
     let [y, m, d] = parts.as_slice() else {
-        return Err(err(FIELD, "must be a date written YYYY-MM-DD"));
+        return Err(err(FIELD, Problem::DateFormat));
     };
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
-        return Err(err(FIELD, "must be a date written YYYY-MM-DD"));
+        return Err(err(FIELD, Problem::DateFormat));
     }
     let (year, month, day): (u32, u32, u32) = (
         y.parse().unwrap_or(0),
@@ -78,12 +127,12 @@ pub fn birth_date(typed: &str, today: &str) -> Result<String, FieldError> {
         _ => 0,
     };
     if day == 0 || day > days {
-        return Err(err(FIELD, "is not a date in the calendar"));
+        return Err(err(FIELD, Problem::NoSuchDate));
     }
     let date = format!("{y}-{m}-{d}");
     // ISO dates compare correctly as text.
     if date.as_str() < "1900-01-01" || date.as_str() > today {
-        return Err(err(FIELD, "must lie between 1900-01-01 and today"));
+        return Err(err(FIELD, Problem::DateRange));
     }
     Ok(date)
 }
@@ -98,7 +147,7 @@ pub fn email(typed: &str) -> Result<String, FieldError> {
     if valid {
         Ok(value)
     } else {
-        Err(err("email", "is not an e-mail address"))
+        Err(err("email", Problem::Email))
     }
 }
 
@@ -112,10 +161,7 @@ pub fn phone(typed: &str) -> Result<String, FieldError> {
     if (10..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(value)
     } else {
-        Err(err(
-            "phone",
-            "is not a phone number (10 to 15 digits, e.g. 090-1234-5678)",
-        ))
+        Err(err("phone", Problem::Phone))
     }
 }
 

@@ -18,7 +18,7 @@ pub enum AccountKind {
 
 impl AccountKind {
     /// Stored name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Member => "member",
             Self::Patient => "patient",
@@ -43,7 +43,7 @@ impl Role {
     pub const ALL: [Role; 3] = [Role::Admin, Role::Doctor, Role::Staff];
 
     /// Stored name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
             Self::Doctor => "doctor",

@@ -2,9 +2,10 @@
 //! lock-out schedule for failed log-ins (AUTH-10). Time is passed in, so every rule is testable.
 
 use ring::digest::{SHA256, digest};
+use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::encoding::to_hex;
+use crate::encoding::{from_hex, to_hex};
 
 /// Session lifetimes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,29 @@ pub fn new_token() -> Result<(String, String), ring::error::Unspecified> {
 /// usable token, and the comparison is an index lookup, not a byte-by-byte compare of secrets.
 pub fn token_digest(token: &str) -> String {
     to_hex(digest(&SHA256, token.as_bytes()).as_ref())
+}
+
+/// The token a page form carries against cross-site request forgery (SESS-3): an HMAC keyed by
+/// the browser's random form secret (an HttpOnly cookie another site cannot read) over the session
+/// token, so a token is useless with another secret and stops working when the session changes.
+pub fn form_token(form_secret: &str, session_token: Option<&str>) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, form_secret.as_bytes());
+    to_hex(hmac::sign(&key, &form_token_message(session_token)).as_ref())
+}
+
+/// Whether `presented` is the form token of this secret and session, compared in constant time.
+pub fn form_token_matches(form_secret: &str, session_token: Option<&str>, presented: &str) -> bool {
+    let Some(tag) = from_hex(presented) else {
+        return false;
+    };
+    let key = hmac::Key::new(hmac::HMAC_SHA256, form_secret.as_bytes());
+    hmac::verify(&key, &form_token_message(session_token), &tag).is_ok()
+}
+
+fn form_token_message(session_token: Option<&str>) -> Vec<u8> {
+    let mut message = b"enshin-form-v1|".to_vec();
+    message.extend_from_slice(session_token.unwrap_or("").as_bytes());
+    message
 }
 
 /// Which failures a lock-out counts.
@@ -169,6 +193,21 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_eq!(stored_a, token_digest(&a));
         assert_ne!(stored_a, a);
+    }
+
+    #[test]
+    fn form_tokens_bind_the_secret_and_the_session() {
+        let token = form_token("secret", Some("session"));
+        assert!(form_token_matches("secret", Some("session"), &token));
+        assert!(!form_token_matches("other", Some("session"), &token));
+        assert!(!form_token_matches("secret", Some("new-session"), &token));
+        assert!(!form_token_matches("secret", None, &token));
+        assert!(!form_token_matches("secret", Some("session"), &token[..62]));
+        assert!(!form_token_matches("secret", Some("session"), "zz"));
+        assert!(!form_token_matches("secret", Some("session"), ""));
+        let anonymous = form_token("secret", None);
+        assert!(form_token_matches("secret", None, &anonymous));
+        assert_ne!(anonymous, token);
     }
 
     #[test]

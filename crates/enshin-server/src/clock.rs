@@ -49,14 +49,41 @@ pub fn now_ms() -> i64 {
     i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
+fn japan() -> time::UtcOffset {
+    time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC)
+}
+
 /// Today's date in Japan (UTC+9, no daylight saving), `YYYY-MM-DD`: the date a clinic means.
 pub fn today_in_japan() -> String {
-    let japan = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let date = time::OffsetDateTime::now_utc().to_offset(japan).date();
+    let date = time::OffsetDateTime::now_utc().to_offset(japan()).date();
     format!(
         "{:04}-{:02}-{:02}",
         date.year(),
         u8::from(date.month()),
         date.day()
     )
+}
+
+/// A unix-ms time as Japan time, `YYYY-MM-DD HH:MM`, for pages.
+pub fn japan_time(ms: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(japan());
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn japan_time_is_utc_plus_nine() {
+        assert_eq!(super::japan_time(0), "1970-01-01 09:00");
+        assert_eq!(super::japan_time(1_795_790_000_000), "2026-11-27 23:33");
+    }
 }

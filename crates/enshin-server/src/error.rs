@@ -19,6 +19,10 @@ pub struct ApiError {
     pub field: Option<&'static str>,
     /// The password rule that failed (AUTH-3), if one did.
     pub rule: Option<&'static str>,
+    /// What is wrong with `field`, as a code pages translate (not sent in JSON).
+    pub problem: Option<&'static str>,
+    /// Seconds until a throttled client may try again (`Retry-After`).
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -30,6 +34,8 @@ impl ApiError {
             message: message.into(),
             field: None,
             rule: None,
+            problem: None,
+            retry_after: None,
         }
     }
 
@@ -42,6 +48,18 @@ impl ApiError {
     /// Names the failed password rule.
     pub fn with_rule(mut self, rule: &'static str) -> Self {
         self.rule = Some(rule);
+        self
+    }
+
+    /// Names what is wrong with the field, for pages to translate.
+    pub fn with_problem(mut self, problem: &'static str) -> Self {
+        self.problem = Some(problem);
+        self
+    }
+
+    /// Asks the client to wait this many seconds.
+    pub fn with_retry_after(mut self, seconds: i64) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -92,7 +110,13 @@ impl IntoResponse for ApiError {
         if let Some(rule) = self.rule {
             error["rule"] = json!(rule);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -114,5 +138,66 @@ impl From<enshin_core::authz::Denied> for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         Self::unavailable(&err)
+    }
+}
+
+/// A login ID that breaks the rules is a 422 naming the field.
+impl From<enshin_core::people::LoginIdError> for ApiError {
+    fn from(err: enshin_core::people::LoginIdError) -> Self {
+        use enshin_core::people::LoginIdError;
+        let problem = match err {
+            LoginIdError::Length => "login_id_length",
+            LoginIdError::Character => "login_id_character",
+        };
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("login_id: {err}"),
+        )
+        .with_field("login_id")
+        .with_problem(problem)
+    }
+}
+
+/// A password that breaks AUTH-3 is a 422 naming the rule.
+impl From<enshin_core::password::PasswordRule> for ApiError {
+    fn from(rule: enshin_core::password::PasswordRule) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password_rejected",
+            rule.to_string(),
+        )
+        .with_field("password")
+        .with_rule(rule.code())
+    }
+}
+
+/// Creating or changing people: the caller's mistakes are 4xx naming the field, the rest 503.
+impl From<crate::people::PeopleOpError> for ApiError {
+    fn from(err: crate::people::PeopleOpError) -> Self {
+        use crate::people::PeopleOpError;
+        use enshin_core::people::NameError;
+        use enshin_store::people::PeopleError;
+        match err {
+            PeopleOpError::Name(e) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("name: {e}"),
+            )
+            .with_field("name")
+            .with_problem(match e {
+                NameError::Length(_) => "name_length",
+                NameError::Control => "control_character",
+            }),
+            PeopleOpError::LoginId(e) => e.into(),
+            PeopleOpError::Password(rule) => rule.into(),
+            PeopleOpError::People(PeopleError::LoginIdTaken(_)) => Self::new(
+                StatusCode::CONFLICT,
+                "login_id_taken",
+                "this login ID is taken; choose another",
+            )
+            .with_field("login_id"),
+            other => Self::unavailable(&other),
+        }
     }
 }

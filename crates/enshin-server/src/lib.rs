@@ -15,6 +15,7 @@ pub mod people;
 pub mod routes;
 pub mod session;
 pub mod tls;
+pub mod web;
 
 pub use app::{Addrs, LaunchError, Running, StartReport, launch};
 pub use config::{Config, ConfigError, Layers};

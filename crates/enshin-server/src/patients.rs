@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use enshin_core::authz::{Action, Target, authorize};
 use enshin_core::crypto::envelope::FieldContext;
 use enshin_core::password::{self, HashParams};
-use enshin_core::patient::{self, FieldError};
+use enshin_core::patient::{self, FieldError, Problem};
 use enshin_core::people::LoginId;
 use enshin_store::patients::NewPatient;
 use enshin_store::people::PeopleError;
@@ -33,13 +33,14 @@ pub struct Lang {
     lang: Option<String>,
 }
 
+/// The text of the current terms in Japanese, or in English when `english`.
+pub fn terms_text(english: bool) -> &'static str {
+    if english { TERMS_EN } else { TERMS_JA }
+}
+
 /// `GET /api/v1/terms[?lang=en]`: the current terms, Japanese by default.
 pub async fn terms(Query(lang): Query<Lang>) -> Json<serde_json::Value> {
-    let text = if lang.lang.as_deref() == Some("en") {
-        TERMS_EN
-    } else {
-        TERMS_JA
-    };
+    let text = terms_text(lang.lang.as_deref() == Some("en"));
     Json(json!({ "version": TERMS_VERSION, "text": text }))
 }
 
@@ -63,20 +64,30 @@ pub async fn accept(
     auth: Authenticated,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let body: Accept = json_body(body)?;
+    accept_terms(&state, &auth, &body.version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Records that the patient accepted `version`, which must be the current one.
+pub async fn accept_terms(
+    state: &AppState,
+    auth: &Authenticated,
+    version: &str,
+) -> Result<(), ApiError> {
     authorize(
         &auth.actor,
         Action::AcceptTerms,
         Target::Account(&auth.session.account_id),
     )?;
-    let body: Accept = json_body(body)?;
-    if body.version != TERMS_VERSION {
+    if version != TERMS_VERSION {
         return Err(outdated_terms());
     }
     state
         .store
         .accept_terms(&auth.session.account_id, TERMS_VERSION, now_ms())
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// A registration as the patient typed it.
@@ -112,6 +123,7 @@ fn invalid(e: FieldError) -> ApiError {
         e.to_string(),
     )
     .with_field(e.field)
+    .with_problem(e.problem.code())
 }
 
 /// `POST /api/v1/patients`: self-registration on the patient listener.
@@ -135,14 +147,7 @@ pub async fn register_patient(
     if r.terms_version != TERMS_VERSION {
         return Err(outdated_terms());
     }
-    let login_id = LoginId::parse(&r.login_id).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            format!("login_id: {e}"),
-        )
-        .with_field("login_id")
-    })?;
+    let login_id = LoginId::parse(&r.login_id)?;
     let family_name = patient::name("family_name", &r.family_name).map_err(invalid)?;
     let given_name = patient::name("given_name", &r.given_name).map_err(invalid)?;
     let family_kana = patient::kana("family_name_kana", &r.family_name_kana).map_err(invalid)?;
@@ -166,18 +171,10 @@ pub async fn register_patient(
     if email.is_none() && phone.is_none() {
         return Err(invalid(FieldError {
             field: "email",
-            message: "give an e-mail address or a phone number (needed to reset the password)",
+            problem: Problem::NoContact,
         }));
     }
-    password::check(&r.password, login_id.as_str(), &state.common_passwords).map_err(|rule| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "password_rejected",
-            rule.to_string(),
-        )
-        .with_field("password")
-        .with_rule(rule.code())
-    })?;
+    password::check(&r.password, login_id.as_str(), &state.common_passwords)?;
     let typed = zeroize::Zeroizing::new(r.password);
     let hash = tokio::task::spawn_blocking(move || password::hash(&typed, HashParams::OWASP))
         .await

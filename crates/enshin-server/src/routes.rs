@@ -54,7 +54,7 @@ pub fn router(state: AppState) -> Router {
     }
     if listener == ListenerKind::Clinic {
         router = router
-            .route("/api/v1/members", get(members::list))
+            .route("/api/v1/members", get(members::list).post(members::add))
             .route("/api/v1/members/{id}/disable", post(members::disable))
             .route("/api/v1/members/{id}/role", put(members::change_role))
             .route(
@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/terms", get(patients::terms))
             .route("/api/v1/terms/accept", post(patients::accept));
     }
-    router
+    crate::web::pages(router, listener)
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

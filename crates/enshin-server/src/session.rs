@@ -85,7 +85,7 @@ fn invalid_credentials() -> ApiError {
 
 /// SESS-3: a request authenticated by cookie that changes state must come from our own pages.
 /// Bearer tokens are exempt (a browser never attaches them on its own).
-fn same_origin(headers: &HeaderMap) -> bool {
+pub fn same_origin(headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return site == "same-origin";
@@ -96,17 +96,22 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+/// The value of the cookie `name`, if the request has one.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// `POST /api/v1/session`: throttled before any hashing; a wrong password, an unknown or disabled
-/// ID and (on the clinic listener) a certificate of another clinic all get the same 401.
+/// The session token of the session cookie, if the request has one.
+pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    cookie_value(headers, COOKIE)
+}
+
+/// `POST /api/v1/session`: [`sign_in`], answered with the token and the session cookie.
 pub async fn login(
     State(state): State<AppState>,
     Extension(conn): Extension<ConnInfo>,
@@ -122,7 +127,53 @@ pub async fn login(
         ));
     }
     let body: LoginBody = json_body(body)?;
-    if body.password.len() > MAX_PASSWORD_BYTES {
+    let signed = sign_in(&state, &conn, started, &body.login_id, body.password).await?;
+    let mut response = (
+        StatusCode::CREATED,
+        Json(json!({ "token": signed.token, "expires_at": signed.expires_at })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&signed.token)?);
+    Ok(response)
+}
+
+/// The `Set-Cookie` value that carries a new session token.
+pub fn session_cookie(token: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict"
+    ))
+    .map_err(|e| ApiError::unavailable(&e))
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "__Host-enshin_session=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+    )
+}
+
+/// A new session.
+pub struct SignedIn {
+    /// The bearer token (also the cookie value); shown once, stored only as a digest.
+    pub token: String,
+    /// When the session ends if left idle, unix ms.
+    pub expires_at: i64,
+}
+
+/// Log-in, for the API and the pages alike: throttled before any hashing; a wrong password, an
+/// unknown or disabled ID and (on the clinic listener) a certificate of another clinic all get
+/// the same 401 at the same time after `started`.
+pub async fn sign_in(
+    state: &AppState,
+    conn: &ConnInfo,
+    started: tokio::time::Instant,
+    typed_login_id: &str,
+    typed_password: String,
+) -> Result<SignedIn, ApiError> {
+    let typed = zeroize::Zeroizing::new(typed_password);
+    if typed.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "password_too_long",
@@ -130,7 +181,7 @@ pub async fn login(
         ));
     }
     let now = now_ms();
-    let login_id = LoginId::parse(&body.login_id).ok();
+    let login_id = LoginId::parse(typed_login_id).ok();
     let address = conn.peer.ip().to_string();
     let mut subjects = vec![(ThrottleScope::Address, address.as_str())];
     if let Some(id) = &login_id {
@@ -138,17 +189,12 @@ pub async fn login(
     }
     for (scope, subject) in &subjects {
         if let Some(until) = state.store.locked_until(*scope, subject, now).await? {
-            let retry = ((until - now) / 1000 + 1).to_string();
-            let mut response = ApiError::new(
+            return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
                 "too many failed log-ins; try again later",
             )
-            .into_response();
-            if let Ok(value) = HeaderValue::from_str(&retry) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return Ok(response);
+            .with_retry_after((until - now) / 1000 + 1));
         }
     }
     let kind = account_kind(conn.listener);
@@ -159,7 +205,6 @@ pub async fn login(
     let usable = record.as_ref().filter(|r| !r.disabled);
     // Unknown and disabled IDs are verified against a dummy hash so the answer takes as long.
     let stored = usable.map_or_else(|| state.dummy_hash.to_string(), |r| r.password_hash.clone());
-    let typed = zeroize::Zeroizing::new(body.password);
     let typed_for_hash = typed.clone();
     let verified = tokio::task::spawn_blocking(move || {
         password::verify(&typed_for_hash, &stored, HashParams::OWASP)
@@ -221,17 +266,7 @@ pub async fn login(
         last_seen_at: now,
         ended_at: None,
     });
-    let cookie = format!("{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict");
-    let mut response = (
-        StatusCode::CREATED,
-        Json(json!({ "token": token, "expires_at": expires_at })),
-    )
-        .into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::unavailable(&e))?,
-    );
-    Ok(response)
+    Ok(SignedIn { token, expires_at })
 }
 
 /// Finds the live session of a request (bearer token or cookie) and records activity.
@@ -299,13 +334,19 @@ pub struct Authenticated {
     pub actor: Actor,
 }
 
-impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = ApiError;
+/// What a patient who has not accepted the current terms may still do (CONSENT-1): read and
+/// accept them, and log out.
+const TERMS_EXEMPT: &[(Method, &str)] = &[
+    (Method::POST, "/api/v1/terms/accept"),
+    (Method::DELETE, "/api/v1/session"),
+    (Method::GET, "/terms"),
+    (Method::POST, "/terms"),
+    (Method::POST, "/logout"),
+];
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+impl Authenticated {
+    /// The session of a request and its principal; patients are held at the terms gate.
+    pub async fn of(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
         let conn = parts
             .extensions
             .get::<ConnInfo>()
@@ -330,12 +371,9 @@ impl FromRequestParts<AppState> for Authenticated {
             },
             _ => return Err(ApiError::not_authenticated()),
         };
-        // CONSENT-1: a patient who has not accepted the current terms can do nothing else
-        // but accept them or log out.
-        let exempt = matches!(
-            (&parts.method, parts.uri.path()),
-            (&Method::POST, "/api/v1/terms/accept") | (&Method::DELETE, "/api/v1/session")
-        );
+        let exempt = TERMS_EXEMPT
+            .iter()
+            .any(|(method, path)| parts.method == *method && parts.uri.path() == *path);
         if matches!(actor, Actor::Patient { .. }) && !exempt {
             let accepted = state
                 .store
@@ -355,6 +393,17 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Self::of(parts, state).await
+    }
+}
+
 /// `GET /api/v1/me`.
 pub async fn me(auth: Authenticated) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(
@@ -371,11 +420,8 @@ pub async fn me(auth: Authenticated) -> Result<Json<serde_json::Value>, ApiError
     })))
 }
 
-/// `DELETE /api/v1/session`: ends this session and clears the cookie.
-pub async fn logout(
-    State(state): State<AppState>,
-    auth: Authenticated,
-) -> Result<Response, ApiError> {
+/// Ends the session of the request itself.
+pub async fn sign_out(state: &AppState, auth: &Authenticated) -> Result<(), ApiError> {
     authorize(
         &auth.actor,
         Action::EndOwnSession,
@@ -385,20 +431,40 @@ pub async fn logout(
         .store
         .end_session(&auth.session.id, now_ms(), "logout")
         .await?;
+    Ok(())
+}
+
+/// `DELETE /api/v1/session`: ends this session and clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Response, ApiError> {
+    sign_out(&state, &auth).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let clear = format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&clear).map_err(|e| ApiError::unavailable(&e))?,
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_session_cookie());
     Ok(response)
 }
 
-/// `GET /api/v1/sessions`: one's own open sessions ("my sessions"), marking the current one.
-pub async fn list_own(
-    State(state): State<AppState>,
-    auth: Authenticated,
-) -> Result<Json<serde_json::Value>, ApiError> {
+/// One open session of a person, as "my sessions" lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpenSession {
+    /// The session id (not the token).
+    pub id: String,
+    /// Log-in time, unix ms.
+    pub created_at: i64,
+    /// Last activity, unix ms (written at most every 15 s).
+    pub last_seen_at: i64,
+    /// Whether this is the session of the request.
+    pub current: bool,
+}
+
+/// One's own live sessions, the current one marked.
+pub async fn own_sessions(
+    state: &AppState,
+    auth: &Authenticated,
+) -> Result<Vec<OpenSession>, ApiError> {
     authorize(
         &auth.actor,
         Action::ListOwnSessions,
@@ -406,12 +472,47 @@ pub async fn list_own(
     )?;
     let now = now_ms();
     let sessions = state.store.open_sessions(&auth.session.account_id).await?;
-    let live: Vec<_> = sessions
+    Ok(sessions
         .into_iter()
-        .filter(|s| state.sessions.check(SessionTimes { created_at: s.created_at, last_seen_at: s.last_seen_at, ended_at: None }, now).is_ok())
-        .map(|s| json!({ "id": s.id, "created_at": s.created_at, "last_seen_at": s.last_seen_at, "current": s.id == auth.session.id }))
-        .collect();
-    Ok(Json(json!({ "sessions": live })))
+        .filter(|s| {
+            let times = SessionTimes {
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                ended_at: None,
+            };
+            state.sessions.check(times, now).is_ok()
+        })
+        .map(|s| OpenSession {
+            current: s.id == auth.session.id,
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        })
+        .collect())
+}
+
+/// `GET /api/v1/sessions`: one's own open sessions ("my sessions"), marking the current one.
+pub async fn list_own(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let sessions = own_sessions(&state, &auth).await?;
+    Ok(Json(json!({ "sessions": sessions })))
+}
+
+/// Ends one of one's own sessions; another person's session answers like a missing one.
+pub async fn end_own_session(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &str,
+) -> Result<(), ApiError> {
+    let owner = state.store.session_owner(id).await?.unwrap_or_default();
+    authorize(&auth.actor, Action::EndOwnSession, Target::Account(&owner))?;
+    state
+        .store
+        .end_session(id, now_ms(), "ended_by_owner")
+        .await?;
+    Ok(())
 }
 
 /// `DELETE /api/v1/sessions/{id}`: ends one of one's own sessions, e.g. on another device (SESS-2).
@@ -420,11 +521,6 @@ pub async fn end_own(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let owner = state.store.session_owner(&id).await?.unwrap_or_default();
-    authorize(&auth.actor, Action::EndOwnSession, Target::Account(&owner))?;
-    state
-        .store
-        .end_session(&id, now_ms(), "ended_by_owner")
-        .await?;
+    end_own_session(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,10 @@
 //! database (SQLite, or a fresh PostgreSQL database when `ENSHIN_TEST_DATABASE_URL` is set),
 //! and HTTPS clients that trust its CA.
 
+mod browser;
+
+pub use browser::{Answer, Browser};
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -232,6 +236,17 @@ impl TestApp {
         self.ca
             .issue_client(clinic_id, time_now(), 30)
             .expect("client certificate")
+    }
+
+    /// A browser on the patient site.
+    pub fn patient_browser(&self) -> Browser {
+        Browser::new(&self.ca_pem, None, &self.patient_url(""))
+    }
+
+    /// A browser on the clinic site presenting a fresh certificate for `clinic_id`.
+    pub fn clinic_browser(&self, clinic_id: &str) -> Browser {
+        let identity = self.issue_client_cert(clinic_id);
+        Browser::new(&self.ca_pem, Some(&identity), &self.clinic_url(""))
     }
 
     /// A client presenting a fresh certificate for `clinic_id` (clinic members).

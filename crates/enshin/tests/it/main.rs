@@ -5,6 +5,7 @@ mod demo;
 mod listeners;
 mod matrix;
 mod operator_cli;
+mod pages;
 mod patients;
 mod raw_tls;
 mod sessions;

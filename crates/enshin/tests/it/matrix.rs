@@ -106,7 +106,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
         Box<dyn Fn(&Principal) -> (bool, String)>,
         StatusCode,
         [u16; 4],
-        Option<Value>,
+        Option<Box<dyn Fn(&Principal) -> Value>>,
     );
     let member_path = |suffix: &'static str| {
         let id = target.id.clone();
@@ -207,7 +207,24 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             target_in_a(),
             StatusCode::NO_CONTENT,
             [204, 403, 403, 404],
-            Some(json!({ "role": "doctor" })),
+            Some(Box::new(|_| json!({ "role": "doctor" }))),
+        ),
+        (
+            "add member",
+            Method::POST,
+            Box::new(|_| "/api/v1/members".into()),
+            Action::AddMember,
+            own_clinic(),
+            StatusCode::CREATED,
+            [201, 403, 403, 201],
+            Some(Box::new(|p| {
+                json!({
+                    "login_id": format!("new-{}", p.member.login_id),
+                    "name": "新人",
+                    "role": "staff",
+                    "password": "Kaede-77-river!",
+                })
+            })),
         ),
     ];
     for (label, method, path, action, target_of, ok, expected, body) in &rows {
@@ -217,7 +234,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
                 .request(method.clone(), app.clinic_url(&path(p)))
                 .bearer_auth(&p.token);
             if let Some(body) = body {
-                request = request.json(body);
+                request = request.json(&body(p));
             }
             let response = request.send().await.unwrap();
             let status = response.status();

@@ -1,0 +1,188 @@
+//! Pages every person of the patient and clinic listeners has: log-in, log-out, start page and
+//! "my sessions" (AUTH-2, SESS-1, SESS-2).
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use enshin_core::authz::Actor;
+use serde::Deserialize;
+
+use super::context::{Button, Frame, Page, Posted, SignedIn};
+use crate::clock::japan_time;
+use crate::listener::{ConnInfo, ListenerKind};
+use crate::routes::AppState;
+use crate::session::{
+    clear_session_cookie, end_own_session, own_sessions, session_cookie, sign_in, sign_out,
+};
+
+/// `GET /`: the start page, or the log-in page on the way there.
+pub async fn root(page: Page) -> Response {
+    page.redirect("/home")
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    f: Frame,
+    login_id: String,
+    error: Option<String>,
+    patient: bool,
+}
+
+/// `GET /login`.
+pub async fn login_page(page: Page, Extension(conn): Extension<ConnInfo>) -> Response {
+    let template = LoginPage {
+        f: page.frame(None),
+        login_id: String::new(),
+        error: None,
+        patient: conn.listener == ListenerKind::Patient,
+    };
+    page.render(StatusCode::OK, &template)
+}
+
+/// The log-in form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    login_id: String,
+    password: String,
+}
+
+/// `POST /login`: the API's log-in; a failure shows the form again with the same message for
+/// a wrong password and an unknown ID.
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(conn): Extension<ConnInfo>,
+    page: Page,
+    Posted(posted): Posted<LoginForm>,
+) -> Response {
+    // From the moment the form was read: the floor hides the server's work, not the upload.
+    let started = tokio::time::Instant::now();
+    match sign_in(&state, &conn, started, &posted.login_id, posted.password).await {
+        Ok(signed) => match session_cookie(&signed.token) {
+            Ok(cookie) => {
+                let mut response = page.redirect("/home");
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+                response
+            }
+            Err(err) => page.error(None, &err),
+        },
+        Err(err) => {
+            let template = LoginPage {
+                f: page.frame(None),
+                login_id: posted.login_id.chars().take(64).collect(),
+                error: Some(page.t().error(&err)),
+                patient: conn.listener == ListenerKind::Patient,
+            };
+            let mut response = page.render(err.status, &template);
+            if let Some(seconds) = err.retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, seconds.into());
+            }
+            response
+        }
+    }
+}
+
+/// `POST /logout`.
+pub async fn logout(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Posted(_): Posted<Button>,
+) -> Response {
+    match sign_out(&state, &auth).await {
+        Ok(()) => {
+            let mut response = page.redirect("/login?done=logged_out");
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, clear_session_cookie());
+            response
+        }
+        Err(err) => page.error(Some(&auth), &err),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    f: Frame,
+    text: &'static str,
+}
+
+/// `GET /home`.
+pub async fn home(page: Page, SignedIn(auth): SignedIn) -> Response {
+    let text = match auth.actor {
+        Actor::Patient { .. } => page.t().home_patient,
+        _ => page.t().home_clinic,
+    };
+    let template = HomePage {
+        f: page.frame(Some(&auth)),
+        text,
+    };
+    page.render(StatusCode::OK, &template)
+}
+
+struct SessionRow {
+    id: String,
+    created_at: String,
+    last_seen_at: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    f: Frame,
+    sessions: Vec<SessionRow>,
+}
+
+/// `GET /sessions`: "my sessions", with a log-off button for each.
+pub async fn sessions(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+) -> Response {
+    match own_sessions(&state, &auth).await {
+        Ok(open) => {
+            let template = SessionsPage {
+                f: page.frame(Some(&auth)),
+                sessions: open
+                    .into_iter()
+                    .map(|s| SessionRow {
+                        id: s.id,
+                        created_at: japan_time(s.created_at),
+                        last_seen_at: japan_time(s.last_seen_at),
+                        current: s.current,
+                    })
+                    .collect(),
+            };
+            page.render(StatusCode::OK, &template)
+        }
+        Err(err) => page.error(Some(&auth), &err),
+    }
+}
+
+/// `POST /sessions/{id}/end`: ends one of one's own sessions (SESS-2).
+pub async fn end_session(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(_): Posted<Button>,
+) -> Response {
+    match end_own_session(&state, &auth, &id).await {
+        Ok(()) if id == auth.session.id => {
+            let mut response = page.redirect("/login?done=logged_out");
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, clear_session_cookie());
+            response
+        }
+        Ok(()) => page.redirect("/sessions?done=session_ended"),
+        Err(err) => page.error(Some(&auth), &err),
+    }
+}

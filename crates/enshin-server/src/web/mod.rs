@@ -1,0 +1,76 @@
+//! Server-rendered pages (askama), Japanese first with an English switch (`?lang=en`). Forms post,
+//! then redirect (POST → 303 → GET); a form with a mistake is shown again saying what failed.
+//! Every page calls the same functions as the JSON API, so the rules cannot differ.
+
+mod account;
+mod clinic;
+mod context;
+mod patient;
+pub mod texts;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::error::ApiError;
+use crate::listener::ListenerKind;
+use crate::routes::AppState;
+
+/// The pages of a listener, added to its router.
+pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppState> {
+    if listener == ListenerKind::Operator {
+        return router;
+    }
+    let router = router
+        .route("/", get(account::root))
+        .route("/static/app.css", get(stylesheet))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/home", get(account::home))
+        .route("/sessions", get(account::sessions))
+        .route("/sessions/{id}/end", post(account::end_session));
+    match listener {
+        ListenerKind::Patient => router
+            .route(
+                "/register",
+                get(patient::register_page).post(patient::register),
+            )
+            .route("/terms", get(patient::terms_page).post(patient::accept)),
+        _ => router
+            .route("/members", get(clinic::members_page).post(clinic::add))
+            .route("/members/{id}/role", post(clinic::change_role))
+            .route("/members/{id}/disable", post(clinic::disable))
+            .route("/members/{id}/end-sessions", post(clinic::end_sessions)),
+    }
+}
+
+/// The one stylesheet; not personal, so it may be cached.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+}
+
+/// A posted form, or a 4xx saying why it could not be read (too large, not a form, fields
+/// missing or malformed).
+fn form<T>(posted: Result<Form<T>, FormRejection>) -> Result<T, ApiError> {
+    posted.map(|Form(value)| value).map_err(|rejection| {
+        let status = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(
+            status,
+            "invalid_form",
+            "the form could not be read; reload the page and try again",
+        )
+    })
+}

@@ -1,0 +1,517 @@
+//! The words of the pages, Japanese first and English second. A struct rather than a lookup
+//! table, so that a text missing in one language is a compile error, not a blank on a page.
+
+use crate::error::ApiError;
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 日本語 (the default).
+    Ja,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `ja` or `en`, as in `?lang=` and the `lang` attribute.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ja => "ja",
+            Self::En => "en",
+        }
+    }
+
+    /// The language for a `?lang=` or cookie value; unknown values are ignored.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "ja" => Some(Self::Ja),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The texts of this language.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Self::Ja => &JA,
+            Self::En => &EN,
+        }
+    }
+}
+
+/// Every text of the pages in one language.
+pub struct Texts {
+    /// The language.
+    pub lang: Lang,
+    /// The code of the other language, for the switch.
+    pub other_code: &'static str,
+    /// The name of the other language, in that language.
+    pub other_label: &'static str,
+    /// The service's name.
+    pub service: &'static str,
+    /// The patient site's subtitle.
+    pub patient_site: &'static str,
+    /// The clinic site's subtitle.
+    pub clinic_site: &'static str,
+    /// Link to the start page.
+    pub nav_home: &'static str,
+    /// Link to "my sessions".
+    pub nav_sessions: &'static str,
+    /// Link to the member list.
+    pub nav_members: &'static str,
+    /// Log-out button.
+    pub logout: &'static str,
+    /// Heading of the log-in page.
+    pub login_title: &'static str,
+    /// Label: login ID.
+    pub login_id: &'static str,
+    /// Label: password.
+    pub password: &'static str,
+    /// Log-in button.
+    pub login_button: &'static str,
+    /// Above the registration link.
+    pub no_account: &'static str,
+    /// Link to registration.
+    pub register_link: &'static str,
+    /// After log-out.
+    pub logged_out: &'static str,
+    /// After registration.
+    pub registered: &'static str,
+    /// Heading of the registration page.
+    pub register_title: &'static str,
+    /// Label: family name.
+    pub family_name: &'static str,
+    /// Label: given name.
+    pub given_name: &'static str,
+    /// Label: family name in kana.
+    pub family_name_kana: &'static str,
+    /// Label: given name in kana.
+    pub given_name_kana: &'static str,
+    /// Label: birth date.
+    pub birth_date: &'static str,
+    /// Label: e-mail.
+    pub email: &'static str,
+    /// Label: phone.
+    pub phone: &'static str,
+    /// Hint under the contact fields.
+    pub contact_hint: &'static str,
+    /// Hint under the login ID.
+    pub login_id_hint: &'static str,
+    /// Hint under the password.
+    pub password_hint: &'static str,
+    /// Marks a required field.
+    pub required: &'static str,
+    /// Heading of the terms on the registration page.
+    pub terms_heading: &'static str,
+    /// The acceptance checkbox.
+    pub terms_accept: &'static str,
+    /// Registration button.
+    pub register_button: &'static str,
+    /// Above the log-in link on the registration page.
+    pub have_account: &'static str,
+    /// Heading of the terms page.
+    pub terms_title: &'static str,
+    /// Why the terms page is shown after log-in.
+    pub terms_changed: &'static str,
+    /// Version label.
+    pub terms_version: &'static str,
+    /// Accept button.
+    pub accept_button: &'static str,
+    /// The checkbox was not ticked.
+    pub must_accept: &'static str,
+    /// Heading of the start page.
+    pub home_title: &'static str,
+    /// Start page text for patients.
+    pub home_patient: &'static str,
+    /// Start page text for clinic members.
+    pub home_clinic: &'static str,
+    /// Heading of "my sessions".
+    pub sessions_title: &'static str,
+    /// Explanation on "my sessions".
+    pub sessions_intro: &'static str,
+    /// Column: logged in at.
+    pub signed_in_at: &'static str,
+    /// Column: last activity.
+    pub last_active: &'static str,
+    /// Marks the session of this browser.
+    pub this_device: &'static str,
+    /// Button: end a session.
+    pub end_session: &'static str,
+    /// After ending a session.
+    pub session_ended: &'static str,
+    /// Heading of the member list.
+    pub members_title: &'static str,
+    /// Column: display name.
+    pub member_name: &'static str,
+    /// Column: role.
+    pub member_role: &'static str,
+    /// Column: state.
+    pub member_state: &'static str,
+    /// State: active.
+    pub active: &'static str,
+    /// State: disabled.
+    pub disabled: &'static str,
+    /// Button: change the role.
+    pub change_role: &'static str,
+    /// Button: disable.
+    pub disable: &'static str,
+    /// Button: end all sessions of a member.
+    pub end_sessions: &'static str,
+    /// Heading of the add form.
+    pub add_member: &'static str,
+    /// Label: display name of a new member.
+    pub display_name: &'static str,
+    /// Label: initial password.
+    pub initial_password: &'static str,
+    /// Hint under the initial password.
+    pub initial_password_hint: &'static str,
+    /// Button: add.
+    pub add_button: &'static str,
+    /// Role names.
+    pub role_admin: &'static str,
+    /// Role names.
+    pub role_doctor: &'static str,
+    /// Role names.
+    pub role_staff: &'static str,
+    /// After adding a member.
+    pub member_added: &'static str,
+    /// After disabling a member.
+    pub member_disabled: &'static str,
+    /// After changing a role.
+    pub role_changed: &'static str,
+    /// After a forced log-off.
+    pub sessions_ended: &'static str,
+    /// Marks the admin's own row.
+    pub you: &'static str,
+    /// Heading of the error page.
+    pub error_title: &'static str,
+    /// Link back to the start.
+    pub back_home: &'static str,
+    /// Times are shown in this zone.
+    pub time_zone_note: &'static str,
+}
+
+/// 日本語.
+pub static JA: Texts = Texts {
+    lang: Lang::Ja,
+    other_code: "en",
+    other_label: "English",
+    service: "遠診",
+    patient_site: "オンライン診療",
+    clinic_site: "クリニック",
+    nav_home: "ホーム",
+    nav_sessions: "ログイン中の端末",
+    nav_members: "職員",
+    logout: "ログアウト",
+    login_title: "ログイン",
+    login_id: "ログインID",
+    password: "パスワード",
+    login_button: "ログインする",
+    no_account: "はじめての方",
+    register_link: "新規登録はこちら",
+    logged_out: "ログアウトしました。",
+    registered: "登録が完了しました。ログインしてください。",
+    register_title: "新規登録",
+    family_name: "姓",
+    given_name: "名",
+    family_name_kana: "姓(ふりがな)",
+    given_name_kana: "名(ふりがな)",
+    birth_date: "生年月日",
+    email: "メールアドレス",
+    phone: "携帯電話番号",
+    contact_hint: "メールアドレスか携帯電話番号のどちらかを入力してください(パスワードを忘れたときに使います)。",
+    login_id_hint: "4〜64文字。半角の英小文字・数字と . _ - @ が使えます。",
+    password_hint: "8〜128文字。英字・数字・記号をそれぞれ1つ以上含めてください。",
+    required: "必須",
+    terms_heading: "利用規約",
+    terms_accept: "利用規約を読み、同意します",
+    register_button: "同意して登録する",
+    have_account: "登録済みの方",
+    terms_title: "利用規約",
+    terms_changed: "利用規約が新しくなりました。引き続きご利用いただくには、内容を確認して同意してください。",
+    terms_version: "版",
+    accept_button: "同意する",
+    must_accept: "利用規約への同意が必要です。",
+    home_title: "ホーム",
+    home_patient: "ログインしています。予約・問診・生活記録は順次ご利用いただけるようになります。",
+    home_clinic: "ログインしています。",
+    sessions_title: "ログイン中の端末",
+    sessions_intro: "あなたのアカウントでログインしている端末の一覧です。心当たりのないものはログオフさせてください。",
+    signed_in_at: "ログイン日時",
+    last_active: "最終操作",
+    this_device: "この端末",
+    end_session: "ログオフさせる",
+    session_ended: "その端末をログオフさせました。",
+    members_title: "職員の管理",
+    member_name: "氏名",
+    member_role: "役割",
+    member_state: "状態",
+    active: "有効",
+    disabled: "無効",
+    change_role: "役割を変更",
+    disable: "無効にする",
+    end_sessions: "強制ログオフ",
+    add_member: "職員を追加",
+    display_name: "氏名",
+    initial_password: "初期パスワード",
+    initial_password_hint: "本人に直接お伝えください。8文字以上で英字・数字・記号を含めてください。",
+    add_button: "追加する",
+    role_admin: "管理者",
+    role_doctor: "医師",
+    role_staff: "スタッフ",
+    member_added: "職員を追加しました。",
+    member_disabled: "職員を無効にし、ログインを終了させました。",
+    role_changed: "役割を変更しました。",
+    sessions_ended: "その職員のログインをすべて終了させました。",
+    you: "(あなた)",
+    error_title: "エラー",
+    back_home: "ホームへ戻る",
+    time_zone_note: "時刻は日本時間です。",
+};
+
+/// English.
+pub static EN: Texts = Texts {
+    lang: Lang::En,
+    other_code: "ja",
+    other_label: "日本語",
+    service: "enshin",
+    patient_site: "Online consultation",
+    clinic_site: "Clinic",
+    nav_home: "Home",
+    nav_sessions: "My sessions",
+    nav_members: "Members",
+    logout: "Log out",
+    login_title: "Log in",
+    login_id: "Login ID",
+    password: "Password",
+    login_button: "Log in",
+    no_account: "New here?",
+    register_link: "Create an account",
+    logged_out: "You have logged out.",
+    registered: "Your account is ready. Please log in.",
+    register_title: "Create an account",
+    family_name: "Family name",
+    given_name: "Given name",
+    family_name_kana: "Family name (kana)",
+    given_name_kana: "Given name (kana)",
+    birth_date: "Date of birth",
+    email: "E-mail address",
+    phone: "Mobile phone number",
+    contact_hint: "Give an e-mail address or a mobile phone number (used if you forget your password).",
+    login_id_hint: "4 to 64 characters: lower-case letters a-z, digits and . _ - @",
+    password_hint: "8 to 128 characters, with at least one letter, one digit and one symbol.",
+    required: "required",
+    terms_heading: "Terms of use",
+    terms_accept: "I have read and accept the terms of use",
+    register_button: "Accept and create the account",
+    have_account: "Already registered?",
+    terms_title: "Terms of use",
+    terms_changed: "The terms of use have changed. Please read them and accept to continue.",
+    terms_version: "Version",
+    accept_button: "Accept",
+    must_accept: "You need to accept the terms of use.",
+    home_title: "Home",
+    home_patient: "You are logged in. Booking, questionnaires and home records will follow.",
+    home_clinic: "You are logged in.",
+    sessions_title: "My sessions",
+    sessions_intro: "Devices logged in to your account. End any you do not recognise.",
+    signed_in_at: "Logged in",
+    last_active: "Last active",
+    this_device: "This device",
+    end_session: "End session",
+    session_ended: "That session has been ended.",
+    members_title: "Members",
+    member_name: "Name",
+    member_role: "Role",
+    member_state: "State",
+    active: "Active",
+    disabled: "Disabled",
+    change_role: "Change role",
+    disable: "Disable",
+    end_sessions: "Log off everywhere",
+    add_member: "Add a member",
+    display_name: "Name",
+    initial_password: "Initial password",
+    initial_password_hint: "Hand it over in person. At least 8 characters with a letter, a digit and a symbol.",
+    add_button: "Add",
+    role_admin: "Admin",
+    role_doctor: "Doctor",
+    role_staff: "Staff",
+    member_added: "The member has been added.",
+    member_disabled: "The member has been disabled and logged off.",
+    role_changed: "The role has been changed.",
+    sessions_ended: "All sessions of that member have been ended.",
+    you: "(you)",
+    error_title: "Something went wrong",
+    back_home: "Back to the start",
+    time_zone_note: "Times are Japan time.",
+};
+
+impl Texts {
+    /// The name of a role.
+    pub fn role(&self, role: &str) -> &'static str {
+        match role {
+            "admin" => self.role_admin,
+            "doctor" => self.role_doctor,
+            _ => self.role_staff,
+        }
+    }
+
+    /// The label of a form field, for "label: what is wrong".
+    fn field(&self, field: &str) -> &'static str {
+        match field {
+            "login_id" => self.login_id,
+            "password" => self.password,
+            "family_name" => self.family_name,
+            "given_name" => self.given_name,
+            "family_name_kana" => self.family_name_kana,
+            "given_name_kana" => self.given_name_kana,
+            "birth_date" => self.birth_date,
+            "email" => self.email,
+            "phone" => self.phone,
+            "name" => self.display_name,
+            "role" => self.member_role,
+            _ => "",
+        }
+    }
+
+    /// What went wrong, for a person: in English the API's own message; in Japanese a
+    /// translation by the error's code, rule or problem.
+    pub fn error(&self, err: &ApiError) -> String {
+        if self.lang == Lang::En {
+            // The API names fields as in JSON ("login_id: …"); a person reads the label.
+            return match err.field {
+                Some(field) => err.message.strip_prefix(&format!("{field}: ")).map_or_else(
+                    || err.message.clone(),
+                    |rest| format!("{}: {rest}", self.field(field)),
+                ),
+                None => err.message.clone(),
+            };
+        }
+        let specific = match (err.code, err.rule, err.problem) {
+            ("password_rejected", Some(rule), _) => password_rule_ja(rule),
+            ("invalid_field", _, Some(problem)) => problem_ja(problem),
+            _ => None,
+        };
+        if let Some(text) = specific {
+            return match err.field.map(|f| self.field(f)) {
+                Some(label) if !label.is_empty() => format!("{label}: {text}"),
+                _ => text.to_owned(),
+            };
+        }
+        match err.code {
+            "invalid_credentials" => "ログインIDかパスワードが違います。",
+            "too_many_attempts" => {
+                "ログインの失敗が続いたため、しばらく受け付けません。時間をおいてお試しください。"
+            }
+            "login_id_taken" => "このログインIDは使えません。別のIDを選んでください。",
+            "terms_outdated" => "最新の利用規約に同意してください。",
+            "terms_not_accepted" => "利用規約への同意が必要です。",
+            "csrf" | "cross_site" => {
+                "ページの有効期限が切れたか、別のサイトからの送信です。ページを開き直してもう一度お試しください。"
+            }
+            "own_account" => "自分自身のアカウントにはこの操作はできません。別の管理者に依頼してください。",
+            "forbidden" => "この操作を行う権限がありません。",
+            "not_found" => "お探しのページまたは情報は見つかりませんでした。",
+            "password_too_long" => "パスワードが長すぎます。",
+            "invalid_form" | "invalid_body" => "送信された内容を読み取れませんでした。入力内容を確認してください。",
+            "unavailable" => "ただいまサービスを利用できません。少し時間をおいてお試しください。",
+            "not_authenticated" => "ログインしてください。",
+            _ => "エラーが発生しました。もう一度お試しください。",
+        }
+        .to_owned()
+    }
+}
+
+fn password_rule_ja(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        "too_short" => "8文字以上にしてください。",
+        "too_long" => "128文字以下にしてください。",
+        "no_letter" => "英字を1文字以上含めてください。",
+        "no_digit" => "数字を1文字以上含めてください。",
+        "no_symbol" => "記号(! # % など、または空白)を1文字以上含めてください。",
+        "control_character" => "改行やタブなどの制御文字は使えません。",
+        "common" => {
+            "よく使われている、または漏えいしたことのあるパスワードです。別のものにしてください。"
+        }
+        "contains_login_id" => "ログインIDを含まないパスワードにしてください。",
+        _ => return None,
+    })
+}
+
+fn problem_ja(problem: &str) -> Option<&'static str> {
+    Some(match problem {
+        "length" => "1〜50文字で入力してください。",
+        "name_length" => "文字数が範囲外です。",
+        "control_character" => "改行などの制御文字は使えません。",
+        "not_kana" => "ひらがなかカタカナで入力してください。",
+        "date_format" => "年-月-日(例 1950-04-01)の形で入力してください。",
+        "no_such_date" => "存在しない日付です。",
+        "date_range" => "1900年1月1日から今日までの日付を入力してください。",
+        "email" => "メールアドレスの形式ではありません。",
+        "phone" => "電話番号の形式ではありません(10〜15桁、例 090-1234-5678)。",
+        "no_contact" => "メールアドレスか携帯電話番号のどちらかを入力してください。",
+        "login_id_length" => "4〜64文字にしてください。",
+        "login_id_character" => "半角の英小文字・数字と . _ - @ だけが使えます。",
+        "role" => "管理者・医師・スタッフのいずれかを選んでください。",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+    use enshin_core::password::PasswordRule;
+
+    #[test]
+    fn every_password_rule_and_field_problem_has_a_japanese_text() {
+        let rules = [
+            PasswordRule::TooShort,
+            PasswordRule::TooLong,
+            PasswordRule::NoLetter,
+            PasswordRule::NoDigit,
+            PasswordRule::NoSymbol,
+            PasswordRule::ControlCharacter,
+            PasswordRule::Common,
+            PasswordRule::ContainsLoginId,
+        ];
+        for rule in rules {
+            assert!(password_rule_ja(rule.code()).is_some(), "{rule:?}");
+        }
+        use enshin_core::patient::Problem::*;
+        for problem in [
+            Length,
+            ControlCharacter,
+            NotKana,
+            DateFormat,
+            NoSuchDate,
+            DateRange,
+            Email,
+            Phone,
+            NoContact,
+        ] {
+            assert!(problem_ja(problem.code()).is_some(), "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn japanese_errors_name_the_field_and_english_ones_keep_the_api_message() {
+        let err = ApiError::from(PasswordRule::NoDigit);
+        assert_eq!(
+            JA.error(&err),
+            "パスワード: 数字を1文字以上含めてください。"
+        );
+        assert_eq!(EN.error(&err), "the password must contain a digit");
+        let login_id = ApiError::from(enshin_core::people::LoginIdError::Length);
+        assert_eq!(
+            EN.error(&login_id),
+            "Login ID: a login ID has 4 to 64 characters"
+        );
+        let unknown = ApiError::new(StatusCode::IM_A_TEAPOT, "teapot", "short and stout");
+        assert_eq!(
+            JA.error(&unknown),
+            "エラーが発生しました。もう一度お試しください。"
+        );
+    }
+}

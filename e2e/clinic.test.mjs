@@ -1,0 +1,83 @@
+// A clinic admin, with the clinic's client certificate, manages the members: add, change role,
+// force log-off, disable; a doctor cannot open the page (issue 3; ROLE-1, AUTH-7, SESS-2).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, shot, clinicUrl, dataDir, demo } from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const desk = {
+  viewport: { width: 1280, height: 800 },
+  locale: 'ja-JP',
+  timezoneId: 'Asia/Tokyo',
+  clientCertificates: [{
+    origin: clinicUrl,
+    certPath: join(dataDir, 'e2e-client.crt'),
+    keyPath: join(dataDir, 'e2e-client.key'),
+  }],
+};
+
+async function logIn(context, role) {
+  const account = demo().accounts.find((a) => a.role === role);
+  const page = await context.newPage();
+  const response = await page.goto(`${clinicUrl}/login`);
+  if (!response || response.status() !== 200) {
+    await shot(page, `clinic-login-failed-${role}`);
+  }
+  await page.fill('#login_id', account.login_id);
+  await page.fill('#password', account.password);
+  await page.click('form[action="/login"] button');
+  await page.waitForURL('**/home');
+  return page;
+}
+
+test('an admin adds a member, changes the role, logs them off and disables them', async () => {
+  const context = await browser.newContext(desk);
+  const page = await logIn(context, 'admin');
+  await page.click('nav a[href="/members"]');
+  await page.waitForURL('**/members');
+  await shot(page, '20-clinic-members');
+
+  const loginId = `e2e-staff-${Date.now()}`;
+  await page.fill('#login_id', loginId);
+  await page.fill('#name', '佐藤 一郎');
+  await page.selectOption('#role', 'staff');
+  await page.fill('#password', 'password');
+  await page.click('form[action="/members"] button');
+  assert.match(await page.textContent('.error'), /パスワード/);
+  assert.equal(await page.inputValue('#login_id'), loginId, 'the form keeps what was typed');
+  await shot(page, '21-clinic-add-refused');
+
+  await page.fill('#password', 'Kaede-77-river!');
+  await page.click('form[action="/members"] button');
+  await page.waitForURL('**/members?done=member_added');
+  const row = page.locator('tr', { hasText: loginId });
+  assert.match(await row.textContent(), /スタッフ/);
+
+  await row.locator('select[name="role"]').selectOption('doctor');
+  await row.locator('form[action$="/role"] button').click();
+  await page.waitForURL('**/members?done=role_changed');
+  assert.match(await page.locator('tr', { hasText: loginId }).textContent(), /医師/);
+
+  await page.locator('tr', { hasText: loginId }).locator('form[action$="/end-sessions"] button').click();
+  await page.waitForURL('**/members?done=sessions_ended');
+  await page.locator('tr', { hasText: loginId }).locator('form[action$="/disable"] button').click();
+  await page.waitForURL('**/members?done=member_disabled');
+  assert.match(await page.locator('tr', { hasText: loginId }).textContent(), /無効/);
+  await shot(page, '22-clinic-member-disabled');
+  await context.close();
+});
+
+test('a doctor cannot open the member list', async () => {
+  const context = await browser.newContext(desk);
+  const page = await logIn(context, 'doctor');
+  assert.equal(await page.locator('nav a[href="/members"]').count(), 0);
+  const response = await page.goto(`${clinicUrl}/members`);
+  assert.equal(response.status(), 403);
+  assert.match(await page.textContent('.error'), /権限がありません/);
+  await shot(page, '23-clinic-doctor-forbidden');
+  await context.close();
+});

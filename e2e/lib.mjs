@@ -1,0 +1,50 @@
+// Shared by the specs: the running enshin (started by run.sh), Debian's chromium, screenshots.
+import { readFileSync, mkdirSync } from 'node:fs';
+import { X509Certificate, createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const need = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the specs through e2e/run.sh`);
+  return value;
+};
+
+export const dataDir = need('E2E_DATA');
+export const patientUrl = need('E2E_PATIENT_URL');
+export const clinicUrl = need('E2E_CLINIC_URL');
+export const artifacts = need('E2E_ARTIFACTS');
+mkdirSync(artifacts, { recursive: true });
+
+// Chromium trusts exactly this server key (SPKI pin), so TLS is checked for real and the
+// `__Host-` cookies behave as in production, without touching the machine's trust store.
+function serverSpki() {
+  const pem = readFileSync(join(dataDir, 'pki', 'server.crt'), 'utf8');
+  const der = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('base64');
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.E2E_CHROMIUM || '/usr/bin/chromium',
+    args: [`--ignore-certificate-errors-spki-list=${serverSpki()}`],
+  });
+}
+
+// A phone: what most patients use.
+export const phone = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: 'ja-JP',
+  timezoneId: 'Asia/Tokyo',
+};
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+export function demo() {
+  return JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
+}
