@@ -111,6 +111,9 @@ pub enum ThrottleScope {
     Account,
     /// Failures from one source address, against any ID (higher thresholds: clinics share NAT).
     Address,
+    /// Patient registrations from one source address (a script creating accounts, or burning
+    /// CPU on Argon2id); generous, since a clinic's front desk may help many patients register.
+    Registration,
 }
 
 impl ThrottleScope {
@@ -119,6 +122,7 @@ impl ThrottleScope {
         match self {
             Self::Account => "account",
             Self::Address => "address",
+            Self::Registration => "registration",
         }
     }
 
@@ -129,6 +133,7 @@ impl ThrottleScope {
         let steps: &[(i64, i64)] = match self {
             Self::Account => &[(20, 60 * MINUTE), (10, 15 * MINUTE), (5, MINUTE)],
             Self::Address => &[(200, 60 * MINUTE), (100, 15 * MINUTE), (50, MINUTE)],
+            Self::Registration => &[(120, 360 * MINUTE), (60, 60 * MINUTE), (30, 15 * MINUTE)],
         };
         steps
             .iter()
@@ -233,5 +238,11 @@ mod tests {
             "a shared clinic address tolerates more"
         );
         assert_eq!(ThrottleScope::Address.lockout_ms(50), Some(MIN));
+        assert_eq!(ThrottleScope::Registration.lockout_ms(29), None);
+        assert_eq!(ThrottleScope::Registration.lockout_ms(30), Some(15 * MIN));
+        assert_eq!(
+            ThrottleScope::Registration.lockout_ms(10_000),
+            Some(360 * MIN)
+        );
     }
 }

@@ -95,7 +95,7 @@ pub async fn ensure_demo(config: &Config, state: &AppState) -> Result<(PathBuf, 
         birth_date: "1950-04-01".into(),
         terms_version: TERMS_VERSION.into(),
     };
-    register_patient(state, registration)
+    register_patient(state, None, registration)
         .await
         .map_err(DemoError::Patient)?;
     accounts.push(json!({ "role": "patient", "login_id": "demo-patient", "password": password }));

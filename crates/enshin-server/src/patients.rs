@@ -1,5 +1,6 @@
 //! Patient self-registration and the terms of use (CONSENT-1).
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -10,6 +11,7 @@ use enshin_core::crypto::envelope::FieldContext;
 use enshin_core::password::{self, HashParams};
 use enshin_core::patient::{self, FieldError, Problem};
 use enshin_core::people::LoginId;
+use enshin_core::session::ThrottleScope;
 use enshin_store::patients::NewPatient;
 use enshin_store::people::PeopleError;
 use serde::Deserialize;
@@ -17,6 +19,7 @@ use serde_json::json;
 
 use crate::clock::now_ms;
 use crate::error::ApiError;
+use crate::listener::ConnInfo;
 use crate::routes::AppState;
 use crate::session::{Authenticated, json_body};
 
@@ -129,10 +132,11 @@ fn invalid(e: FieldError) -> ApiError {
 /// `POST /api/v1/patients`: self-registration on the patient listener.
 pub async fn register(
     State(state): State<AppState>,
+    Extension(conn): Extension<ConnInfo>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let r: Registration = json_body(body)?;
-    let (id, login_id) = register_patient(&state, r).await?;
+    let (id, login_id) = register_patient(&state, Some(&conn), r).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "login_id": login_id.as_str() })),
@@ -140,10 +144,29 @@ pub async fn register(
 }
 
 /// Checks a registration and creates the patient: account, sealed profile, terms acceptance.
+/// Registrations from the network (`from`, the source address) that reach hashing are counted
+/// per address and throttled, in the database so that all instances share the count; typing
+/// mistakes are not counted. `None` is the operator's own (the demo).
 pub async fn register_patient(
     state: &AppState,
+    from: Option<&ConnInfo>,
     r: Registration,
 ) -> Result<(String, LoginId), ApiError> {
+    let address = from.map(|conn| conn.peer.ip().to_string());
+    let now = now_ms();
+    if let Some(address) = &address
+        && let Some(until) = state
+            .store
+            .locked_until(ThrottleScope::Registration, address, now)
+            .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_registrations",
+            "too many registrations from this network; try again later",
+        )
+        .with_retry_after((until - now) / 1000 + 1));
+    }
     if r.terms_version != TERMS_VERSION {
         return Err(outdated_terms());
     }
@@ -175,6 +198,12 @@ pub async fn register_patient(
         }));
     }
     password::check(&r.password, login_id.as_str(), &state.common_passwords)?;
+    if let Some(address) = &address {
+        state
+            .store
+            .record_failure(ThrottleScope::Registration, address, now)
+            .await?;
+    }
     let typed = zeroize::Zeroizing::new(r.password);
     let hash = tokio::task::spawn_blocking(move || password::hash(&typed, HashParams::OWASP))
         .await

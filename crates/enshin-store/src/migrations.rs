@@ -36,5 +36,6 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0001, "clinics"),
     (0002, "people"),
     (0003, "sessions"),
-    (0004, "patients")
+    (0004, "patients"),
+    (0005, "registration_throttle"),
 ];

@@ -2,6 +2,7 @@
 //! until the current terms are accepted (CONSENT-1).
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use super::context::{Frame, Page, Posted, SignedIn};
 use crate::clock::today_in_japan;
 use crate::error::ApiError;
+use crate::listener::ConnInfo;
 use crate::patients::{Registration, TERMS_VERSION, accept_terms, register_patient, terms_text};
 use crate::routes::AppState;
 use crate::session::Authenticated;
@@ -110,6 +112,7 @@ fn must_accept(page: &Page) -> ApiError {
 /// `POST /register`: the API's registration; then the log-in page.
 pub async fn register(
     State(state): State<AppState>,
+    Extension(conn): Extension<ConnInfo>,
     page: Page,
     Posted(posted): Posted<RegisterForm>,
 ) -> Response {
@@ -130,7 +133,7 @@ pub async fn register(
         birth_date: posted.birth_date,
         terms_version: posted.terms_version,
     };
-    match register_patient(&state, registration).await {
+    match register_patient(&state, Some(&conn), registration).await {
         Ok(_) => page.redirect("/login?done=registered"),
         Err(err) => register_view(&page, typed, Some(&err)),
     }

@@ -308,3 +308,43 @@ async fn patients_and_members_log_in_only_on_their_own_listener() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn registrations_from_one_address_are_throttled_but_typing_mistakes_are_not_counted() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let mut typo = registration("typo.user");
+    typo["family_name_kana"] = json!("山田");
+    for _ in 0..40 {
+        let (status, _) = register(&client, &app, &typo).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    for i in 0..30 {
+        let (status, body) = register(&client, &app, &registration(&format!("many.{i}"))).await;
+        assert_eq!(status, StatusCode::CREATED, "registration {i}: {body}");
+    }
+    let response = client
+        .post(app.patient_url("/api/v1/patients"))
+        .json(&registration("one.too.many"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: i64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_registrations");
+    let created: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'patient'")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(created, 30, "the refused registration created nothing");
+    // Log-in is a different count: the registered patients can still log in.
+    let (status, _) = log_in(&client, app.patient_url("/api/v1/session"), "many.0").await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.stop().await;
+}
