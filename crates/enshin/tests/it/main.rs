@@ -6,6 +6,7 @@ mod listeners;
 mod matrix;
 mod operator_cli;
 mod pages;
+mod pages_matrix;
 mod patients;
 mod raw_tls;
 mod sessions;

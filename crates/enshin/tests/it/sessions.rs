@@ -329,3 +329,74 @@ async fn malformed_oversized_and_hostile_log_ins_get_clear_4xx_answers() {
     );
     app.stop().await;
 }
+
+/// Moves a session's clock back: as if it logged in `created_ago_ms` and was last active
+/// `seen_ago_ms` ago. Time is injected through the stored times, the only clock a session has.
+async fn age_session(app: &TestApp, account_id: &str, created_ago_ms: i64, seen_ago_ms: i64) {
+    let now = enshin_server::clock::now_ms();
+    sqlx::query("UPDATE sessions SET created_at = $1, last_seen_at = $2 WHERE account_id = $3")
+        .bind(now - created_ago_ms)
+        .bind(now - seen_ago_ms)
+        .bind(account_id)
+        .execute(app.store().pool())
+        .await
+        .unwrap();
+}
+
+async fn ended_reason(app: &TestApp, account_id: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT ended_reason FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_timeout_and_the_absolute_lifetime() {
+    const MINUTE: i64 = 60_000;
+    let app = spawn_app().await;
+    // Defaults: 30 min idle, 12 h in all.
+    let (idle, idle_client) = member(&app, Role::Staff).await;
+    let idle_token = token(&idle_client, &app, &idle).await;
+    age_session(&app, &idle.id, 29 * MINUTE, 29 * MINUTE).await;
+    assert_eq!(
+        me(&idle_client, &app, &idle_token).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        ended_reason(&app, &idle.id).await,
+        None,
+        "29 idle minutes are allowed"
+    );
+    age_session(&app, &idle.id, 31 * MINUTE, 30 * MINUTE).await;
+    assert_eq!(
+        me(&idle_client, &app, &idle_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(ended_reason(&app, &idle.id).await.as_deref(), Some("idle"));
+
+    let (busy, busy_client) = member(&app, Role::Doctor).await;
+    let busy_token = token(&busy_client, &app, &busy).await;
+    age_session(&app, &busy.id, 12 * 60 * MINUTE - MINUTE, MINUTE).await;
+    assert_eq!(
+        me(&busy_client, &app, &busy_token).await.status(),
+        StatusCode::OK
+    );
+    age_session(&app, &busy.id, 12 * 60 * MINUTE, MINUTE).await;
+    assert_eq!(
+        me(&busy_client, &app, &busy_token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "activity does not extend a session past its absolute lifetime"
+    );
+    assert_eq!(
+        ended_reason(&app, &busy.id).await.as_deref(),
+        Some("absolute")
+    );
+    // An ended session stays ended even if its times looked fresh again.
+    age_session(&app, &busy.id, MINUTE, 0).await;
+    assert_eq!(
+        me(&busy_client, &app, &busy_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}

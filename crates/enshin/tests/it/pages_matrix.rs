@@ -1,0 +1,196 @@
+//! The clinic pages follow the permission matrix exactly like the API: every page route with
+//! every kind of clinic principal, and with another clinic's admin (ROLE-2: 404, like a missing id).
+// covers ROLE-1, ROLE-2, AUTH-7, SESS-2
+
+use enshin_core::authz::{Action, Actor, Denied, Target, authorize};
+use enshin_core::people::Role;
+use enshin_testkit::{Browser, TestMember, spawn_app};
+use reqwest::StatusCode;
+
+struct Principal {
+    name: &'static str,
+    member: TestMember,
+    actor: Actor,
+    browser: Browser,
+}
+
+/// What a row acts on: one's own account, one's own clinic, or a member of clinic A.
+#[derive(Clone, Copy)]
+enum On {
+    OwnAccount,
+    OwnClinic,
+    TargetInA,
+}
+
+/// One page route: label, path, form fields (`None`: a GET), its action, on what, the answer
+/// when allowed, and the answers expected for the four principals.
+type Row = (
+    &'static str,
+    String,
+    Option<Vec<(&'static str, &'static str)>>,
+    Action,
+    On,
+    u16,
+    [u16; 4],
+);
+
+#[tokio::test]
+async fn every_clinic_page_follows_the_matrix_for_every_principal() {
+    let app = spawn_app().await;
+    let (a, b) = (app.add_clinic("A").await, app.add_clinic("B").await);
+    let mut principals = Vec::new();
+    for (name, clinic, role) in [
+        ("admin of A", &a, Role::Admin),
+        ("doctor of A", &a, Role::Doctor),
+        ("staff of A", &a, Role::Staff),
+        ("admin of B", &b, Role::Admin),
+    ] {
+        let member = app.add_member(clinic, role).await;
+        let browser = app.clinic_browser(clinic);
+        let csrf = browser.get("/login").await.csrf();
+        let signed = browser
+            .post(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("login_id", &member.login_id),
+                    ("password", &member.password),
+                ],
+            )
+            .await;
+        assert_eq!(signed.location(), Some("/home"), "{name}");
+        let actor = Actor::Member {
+            account_id: member.id.clone(),
+            clinic_id: clinic.clone(),
+            role,
+        };
+        principals.push(Principal {
+            name,
+            member,
+            actor,
+            browser,
+        });
+    }
+    let target = app.add_member(&a, Role::Staff).await;
+    let on_target = |suffix: &str| format!("/members/{}/{suffix}", target.id);
+
+    // (label, path, form fields or None for GET, action, on what, answer when allowed, expected)
+    let rows: Vec<Row> = vec![
+        (
+            "start page",
+            "/home".into(),
+            None,
+            Action::ReadSelf,
+            On::OwnAccount,
+            200,
+            [200; 4],
+        ),
+        (
+            "my sessions",
+            "/sessions".into(),
+            None,
+            Action::ListOwnSessions,
+            On::OwnAccount,
+            200,
+            [200; 4],
+        ),
+        (
+            "member list",
+            "/members".into(),
+            None,
+            Action::ListMembers,
+            On::OwnClinic,
+            200,
+            [200, 403, 403, 200],
+        ),
+        (
+            "add member",
+            "/members".into(),
+            Some(vec![
+                ("name", "新人"),
+                ("role", "staff"),
+                ("password", "Kaede-77-river!"),
+            ]),
+            Action::AddMember,
+            On::OwnClinic,
+            303,
+            [303, 403, 403, 303],
+        ),
+        (
+            "change role",
+            on_target("role"),
+            Some(vec![("role", "doctor")]),
+            Action::ChangeMemberRole,
+            On::TargetInA,
+            303,
+            [303, 403, 403, 404],
+        ),
+        (
+            "force log-off",
+            on_target("end-sessions"),
+            Some(vec![]),
+            Action::EndMemberSessions,
+            On::TargetInA,
+            303,
+            [303, 403, 403, 404],
+        ),
+        (
+            "disable member",
+            on_target("disable"),
+            Some(vec![]),
+            Action::DisableMember,
+            On::TargetInA,
+            303,
+            [303, 403, 403, 404],
+        ),
+    ];
+    for (label, path, fields, action, on, ok, expected) in &rows {
+        for (p, want) in principals.iter().zip(expected) {
+            let answer = match fields {
+                None => p.browser.get(path).await,
+                Some(fields) => {
+                    let csrf = p.browser.get("/home").await.csrf();
+                    let login_id = format!("new-{}", p.member.login_id);
+                    let mut all = vec![("csrf", csrf.as_str()), ("login_id", login_id.as_str())];
+                    all.extend(fields.iter().copied());
+                    p.browser.post(path, &all).await
+                }
+            };
+            assert_eq!(
+                answer.status.as_u16(),
+                *want,
+                "{label} by {}: {}",
+                p.name,
+                answer.body
+            );
+            let (account, clinic) = (p.member.id.as_str(), p.member.clinic_id.as_str());
+            let target = match on {
+                On::OwnAccount => Target::Account(account),
+                On::OwnClinic => Target::Clinic(clinic),
+                On::TargetInA => Target::Clinic(&a),
+            };
+            let by_matrix = match authorize(&p.actor, *action, target) {
+                Ok(()) => *ok,
+                Err(Denied::Forbidden) => 403,
+                Err(Denied::NotFound) => 404,
+            };
+            assert_eq!(
+                answer.status.as_u16(),
+                by_matrix,
+                "{label} by {}: page and matrix disagree",
+                p.name
+            );
+            if answer.status == StatusCode::FORBIDDEN || answer.status == StatusCode::NOT_FOUND {
+                assert!(
+                    answer.body.contains("class=\"error\""),
+                    "{label} by {}",
+                    p.name
+                );
+            }
+        }
+    }
+    let members = app.store().list_members(&a).await.unwrap();
+    let target = members.iter().find(|m| m.id == target.id).unwrap();
+    assert_eq!((target.role.as_str(), target.disabled), ("doctor", true));
+    app.stop().await;
+}
