@@ -15,8 +15,8 @@ use serde_json::json;
 /// Source addresses to spread failures over, so the per-address lock-out never engages.
 const ADDRESSES: u8 = 200;
 
-fn client_from(app: &TestApp, clinic: &str, source: u8) -> Client {
-    let cert = app.issue_client_cert(clinic);
+async fn client_from(app: &TestApp, clinic: &str, source: u8) -> Client {
+    let cert = app.issue_client_cert(clinic).await;
     let tls = client_tls(app.ca_pem(), rustls::ALL_VERSIONS, Some(&cert));
     Client::builder()
         .tls_backend_preconfigured(tls)
@@ -73,9 +73,10 @@ async fn timed(
 async fn login_timing(tries: usize) {
     let app = spawn_app().await;
     let clinic = app.add_clinic("bench").await;
-    let clients: Vec<Client> = (0..ADDRESSES)
-        .map(|i| client_from(&app, &clinic, 2 + i))
-        .collect();
+    let mut clients: Vec<Client> = Vec::new();
+    for i in 0..ADDRESSES {
+        clients.push(client_from(&app, &clinic, 2 + i).await);
+    }
     // At most 4 wrong passwords per account: the fifth would lock it.
     let mut members = Vec::new();
     for _ in 0..tries.div_ceil(4) {

@@ -126,11 +126,13 @@ pub enum Action {
     ChangeMemberRole,
     /// Add a member to one's clinic, with an initial password.
     AddMember,
+    /// See the clinic's client certificates: expiry and last use (AUTH-1).
+    ListCertificates,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::ReadSelf,
         Action::ListOwnSessions,
         Action::EndOwnSession,
@@ -139,6 +141,7 @@ impl Action {
         Action::DisableMember,
         Action::EndMemberSessions,
         Action::ChangeMemberRole,
+        Action::ListCertificates,
         Action::AcceptTerms,
     ];
 
@@ -154,6 +157,7 @@ impl Action {
             Self::AcceptTerms => "accept_terms",
             Self::ChangeMemberRole => "change_member_role",
             Self::AddMember => "add_member",
+            Self::ListCertificates => "list_certificates",
         }
     }
 
@@ -169,7 +173,8 @@ impl Action {
             | Self::DisableMember
             | Self::EndMemberSessions
             | Self::ChangeMemberRole
-            | Self::AddMember => (&[Admin], Scope::OwnClinic),
+            | Self::AddMember
+            | Self::ListCertificates => (&[Admin], Scope::OwnClinic),
             Self::AcceptTerms => (&[Patient], Scope::OwnAccount),
         }
     }

@@ -3,8 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use enshin_core::password::{self, CommonPasswords, HashParams};
+use enshin_core::pki::ServiceCa;
 use enshin_store::keyring::KeyringError;
 
 use crate::patients::PATIENT_KEY;
@@ -15,11 +17,11 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
 
+use crate::certs::{ClinicTls, ClinicTlsError};
 use crate::clock::{ClockStatus, clock_status};
 use crate::config::Config;
-use crate::datadir::{self, Created, DataDirError, InstanceLock, TlsMaterial};
+use crate::datadir::{self, Created, DataDirError, InstanceLock};
 use crate::listener::{ConnLimits, ListenerKind, serve};
 use crate::routes::{AppState, router};
 use crate::tls::{ClientAuth, TlsError, server_config};
@@ -49,6 +51,9 @@ pub enum LaunchError {
     /// The dummy password hash could not be made.
     #[error("cannot compute the Argon2id dummy hash")]
     Hash,
+    /// The clinic listener's TLS configuration (with its CRL) could not be built.
+    #[error("clinic listener TLS with the certificate revocation list")]
+    ClinicTls(#[source] ClinicTlsError),
     /// `ports.json` cannot be written.
     #[error("cannot write {path}")]
     PortsFile {
@@ -172,7 +177,20 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     let url = config.effective_database_url();
     let store = Store::connect(&url).await?;
     let migrations = store.migrate().await?;
-    let acceptors = acceptors(&prepared.tls)?;
+    let ca = Arc::new(
+        ServiceCa::from_pem(&prepared.tls.ca_cert_pem, &prepared.tls.ca_key_pem)
+            .map_err(|e| LaunchError::DataDir(DataDirError::Pki(e)))?,
+    );
+    let refused_certificates = Arc::new(AtomicU64::new(0));
+    let clinic_tls = ClinicTls::build(&store, &ca, &prepared.tls, refused_certificates.clone())
+        .await
+        .map_err(LaunchError::ClinicTls)?;
+    let open_tls = server_config(&prepared.tls, &ClientAuth::None)?;
+    let configs = [
+        watch::channel(open_tls.clone()).1,
+        clinic_tls.configs.clone(),
+        watch::channel(open_tls).1,
+    ];
     let (patient, patient_addr) = bind("patient_addr", config.patient_addr).await?;
     let (clinic, clinic_addr) = bind("clinic_addr", config.clinic_addr).await?;
     let (operator, operator_addr) = bind("operator_addr", config.operator_addr).await?;
@@ -216,14 +234,16 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         keyring,
         common_passwords,
         dummy_hash,
+        ca: ca.clone(),
+        refused_certificates,
     };
-    let tasks = listeners
+    let mut tasks: Vec<JoinHandle<()>> = listeners
         .into_iter()
-        .zip(acceptors)
-        .map(|((kind, tcp), acceptor)| {
+        .zip(configs)
+        .map(|((kind, tcp), configs)| {
             tokio::spawn(serve(
                 tcp,
-                acceptor,
+                configs,
                 router(AppState {
                     listener: kind,
                     ..state.clone()
@@ -234,6 +254,13 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             ))
         })
         .collect();
+    tasks.push(tokio::spawn(clinic_tls.keep_current(
+        store.clone(),
+        ca,
+        prepared.tls,
+        config.crl_reload,
+        stopped.clone(),
+    )));
     let report = StartReport {
         created: prepared.created,
         backend: store.backend().name(),
@@ -256,16 +283,6 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         },
         report,
     ))
-}
-
-fn acceptors(tls: &TlsMaterial) -> Result<[TlsAcceptor; 3], TlsError> {
-    let open = server_config(tls, ClientAuth::None)?;
-    let clinic = server_config(tls, ClientAuth::RequireServiceCa)?;
-    Ok([
-        TlsAcceptor::from(open.clone()),
-        TlsAcceptor::from(clinic),
-        TlsAcceptor::from(open),
-    ])
 }
 
 #[cfg(test)]

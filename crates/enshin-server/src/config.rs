@@ -64,6 +64,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "session_absolute_hours",
         "a session this old ends however active (SESS-1)",
     ),
+    (
+        "client_cert_days",
+        "validity of a newly issued clinic client certificate, in days (AUTH-1)",
+    ),
+    (
+        "crl_reload_secs",
+        "how often each instance re-reads revocations from the database (revocation delay)",
+    ),
 ];
 
 /// Where a configuration value came from.
@@ -129,6 +137,10 @@ pub struct Config {
     pub min_free_space: u64,
     /// Session lifetimes.
     pub sessions: SessionPolicy,
+    /// Validity of a newly issued clinic client certificate, in days.
+    pub client_cert_days: i64,
+    /// How often revocations are re-read from the database.
+    pub crl_reload: Duration,
 }
 
 /// Raw values by key, each with its origin, before parsing.
@@ -328,6 +340,16 @@ impl Layers {
                     }
                 })?,
             },
+            client_cert_days: self.parse("client_cert_days", "365", |s| {
+                match s.parse::<i64>() {
+                    Ok(n) if (1..=825).contains(&n) => Ok(n),
+                    _ => Err(format!("\"{s}\" is not a number of days from 1 to 825")),
+                }
+            })?,
+            crl_reload: self.parse("crl_reload_secs", "2", |s| match s.parse::<u64>() {
+                Ok(n) if (1..=60).contains(&n) => Ok(Duration::from_secs(n)),
+                _ => Err(format!("\"{s}\" is not a number of seconds from 1 to 60")),
+            })?,
             data_dir,
         };
         let listeners = [

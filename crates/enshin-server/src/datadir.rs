@@ -131,6 +131,8 @@ pub struct TlsMaterial {
     pub server_cert_pem: String,
     /// The server certificate's private key, PEM.
     pub server_key_pem: String,
+    /// The service CA's private key, PEM: it signs client certificates and CRLs.
+    pub ca_key_pem: zeroize::Zeroizing<String>,
 }
 
 /// The exclusive lock of a running `serve`, released when dropped.
@@ -292,6 +294,7 @@ fn pki(
         ca_cert_pem: read(&ca_cert)?,
         server_cert_pem: read(&server_cert)?,
         server_key_pem: read(&server_key)?,
+        ca_key_pem: zeroize::Zeroizing::new(read(&ca_key)?),
     })
 }
 
@@ -370,4 +373,14 @@ pub fn open_keyring(config: &Config) -> Result<Keyring, DataDirError> {
     }
     let master = keyring::load_master_key(&config.master_key_file).map_err(keyring_io)?;
     Keyring::open(&config.keyring_dir, master).map_err(keyring_io)
+}
+
+/// Opens the service CA of an existing data directory, for CLI commands beside a running serve.
+pub fn open_ca(config: &Config) -> Result<ServiceCa, DataDirError> {
+    let dir = config.data_dir.join("pki");
+    let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
+    if !cert.exists() {
+        return Err(DataDirError::NotInitialised(cert));
+    }
+    Ok(ServiceCa::from_pem(&read(&cert)?, &read(&key)?)?)
 }

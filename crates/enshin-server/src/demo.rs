@@ -5,14 +5,16 @@ use std::path::PathBuf;
 
 use enshin_core::people::Role;
 use enshin_core::session::new_token;
-use enshin_store::files::write_new_private;
+use enshin_store::files::{write_new_private, write_replace_private};
 use serde_json::json;
 
 use crate::Config;
+use crate::certs::{IssueRequest, issue, validity_from_now};
 use crate::error::ApiError;
 use crate::patients::{Registration, TERMS_VERSION, register_patient};
 use crate::people::{MemberRequest, PeopleOpError, add_clinic, add_member};
 use crate::routes::AppState;
+use enshin_core::pki::BundleCipher;
 
 /// Why the demo could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,9 @@ pub enum DemoError {
     /// demo.json could not be written.
     #[error("writing {0}")]
     Write(PathBuf, #[source] std::io::Error),
+    /// The demo clinic's certificate could not be issued.
+    #[error("issuing the demo clinic's certificate")]
+    Certificate(#[from] crate::certs::CertError),
 }
 
 /// Refuses a demo unless every listener is on loopback.
@@ -99,11 +104,27 @@ pub async fn ensure_demo(config: &Config, state: &AppState) -> Result<(PathBuf, 
         .await
         .map_err(DemoError::Patient)?;
     accounts.push(json!({ "role": "patient", "login_id": "demo-patient", "password": password }));
+    let (not_before, not_after) = validity_from_now(config.client_cert_days);
+    let request = IssueRequest {
+        clinic_id: &clinic.id,
+        label: "デモ用PC",
+        not_before,
+        not_after,
+        cipher: BundleCipher::Modern,
+    };
+    let bundle = issue(&state.store, &state.ca, &request).await?;
+    let bundle_path = config.data_dir.join("demo-clinic.p12");
+    write_replace_private(&bundle_path, &bundle.pkcs12)
+        .map_err(|e| DemoError::Write(bundle_path.clone(), e))?;
     let demo = json!({
         "clinic": { "id": clinic.id, "name": clinic.name },
         "accounts": accounts,
-        // The clinic's client certificate bundle comes with the certificate issue (issue 4).
-        "certificate": null,
+        "certificate": {
+            "path": bundle_path,
+            "password": *bundle.password,
+            "serial": bundle.issued.serial_hex,
+            "not_after": bundle.issued.not_after.unix_timestamp() * 1000,
+        },
     });
     write_new_private(&path, format!("{demo:#}\n").as_bytes())
         .map_err(|e| DemoError::Write(path.clone(), e))?;

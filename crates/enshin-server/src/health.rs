@@ -23,6 +23,9 @@ pub struct Health {
     pub version: &'static str,
     /// Which listener answered.
     pub listener: &'static str,
+    /// Client certificates refused at the clinic listener's handshake since start (expired,
+    /// revoked, foreign CA); each is logged with its serial.
+    pub refused_client_certificates: u64,
 }
 
 /// Answers 200 when the database responds within two seconds, 503 otherwise.
@@ -37,6 +40,9 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
         clock_synchronized: clock_status().synchronized,
         version: env!("CARGO_PKG_VERSION"),
         listener: state.listener.name(),
+        refused_client_certificates: state
+            .refused_certificates
+            .load(std::sync::atomic::Ordering::Relaxed),
     };
     let code = if database_ok {
         StatusCode::OK

@@ -1,6 +1,8 @@
 //! The HTTP side of enshin: configuration, data directory, TLS listeners and routes.
 
 pub mod app;
+pub mod certificates;
+pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod datadir;

@@ -65,7 +65,7 @@ pub struct ConnLimits {
 /// Serves one listener until `shutdown` turns true, then lets in-flight requests finish.
 pub async fn serve(
     tcp: TcpListener,
-    acceptor: TlsAcceptor,
+    configs: watch::Receiver<Arc<rustls::ServerConfig>>,
     router: Router,
     kind: ListenerKind,
     limits: ConnLimits,
@@ -85,7 +85,9 @@ pub async fn serve(
             accepted = tcp.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let (acceptor, router, http, watcher) = (acceptor.clone(), router.clone(), http.clone(), graceful.watcher());
+                    // The configuration in force now: a CRL reload applies to the next handshake.
+                    let acceptor = TlsAcceptor::from(configs.borrow().clone());
+                    let (router, http, watcher) = (router.clone(), http.clone(), graceful.watcher());
                     tokio::spawn(async move {
                         let tls = match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(tls)) => tls,

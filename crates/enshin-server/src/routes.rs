@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
-use crate::{members, patients, session};
+use crate::{certificates, members, patients, session};
 
 /// What handlers of one listener share.
 #[derive(Clone)]
@@ -32,6 +32,10 @@ pub struct AppState {
     /// An Argon2id hash of a random password: unknown IDs are verified against it, so that
     /// their answer takes as long as a wrong password's.
     pub dummy_hash: Arc<str>,
+    /// The service CA (issues clinic certificates, signs the CRL).
+    pub ca: Arc<enshin_core::pki::ServiceCa>,
+    /// Client certificates refused at the clinic listener's handshake since start.
+    pub refused_certificates: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -60,7 +64,8 @@ pub fn router(state: AppState) -> Router {
             .route(
                 "/api/v1/members/{id}/sessions",
                 delete(members::end_sessions),
-            );
+            )
+            .route("/api/v1/certificates", get(certificates::list));
     }
     if listener == ListenerKind::Patient {
         router = router

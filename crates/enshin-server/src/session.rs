@@ -198,6 +198,9 @@ pub async fn sign_in(
         }
     }
     let kind = account_kind(conn.listener);
+    if kind == AccountKind::Member {
+        certificate_in_force(state, conn, now).await?;
+    }
     let record = match &login_id {
         Some(id) => state.store.find_login(kind, id).await?,
         None => None,
@@ -269,6 +272,33 @@ pub async fn sign_in(
     Ok(SignedIn { token, expires_at })
 }
 
+/// AUTH-1: the clinic certificate of the connection must be one enshin issued and still in
+/// force. The handshake already proved it is the service CA's and not on the CRL; this also
+/// catches a revocation in the seconds before the next CRL reload, and a certificate the CA
+/// signed that was never recorded. Notes the certificate's use.
+async fn certificate_in_force(state: &AppState, conn: &ConnInfo, now: i64) -> Result<(), ApiError> {
+    let facts = conn.client_cert.as_ref();
+    let record = match facts {
+        Some(facts) => state.store.certificate(&facts.serial_hex).await?,
+        None => None,
+    };
+    match (facts, record) {
+        (Some(facts), Some(cert))
+            if cert.revoked_at.is_none()
+                && cert.not_after > now
+                && facts.clinic_id.as_deref() == Some(cert.clinic_id.as_str()) =>
+        {
+            state.store.touch_certificate(&cert.serial, now).await?;
+            Ok(())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "certificate_not_valid",
+            "this computer's clinic certificate is revoked or unknown to enshin; ask the service operator for a new one",
+        )),
+    }
+}
+
 /// Finds the live session of a request (bearer token or cookie) and records activity.
 pub async fn authenticate(
     state: &AppState,
@@ -322,6 +352,9 @@ pub async fn authenticate(
     }
     if now - session.last_seen_at >= TOUCH_EVERY_MS {
         state.store.touch_session(&session.id, now).await?;
+        if let Some(serial) = &session.client_cert_serial {
+            state.store.touch_certificate(serial, now).await?;
+        }
     }
     Ok(session)
 }

@@ -1,14 +1,18 @@
 //! TLS for the three listeners (NET-1, NET-2): rustls with the ring provider, TLS 1.3 and 1.2
 //! only, AEAD cipher suites only; the clinic listener demands a client certificate of the
-//! service CA during the handshake.
+//! service CA that its CRL does not list, during the handshake.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use enshin_core::pki::client_cert_facts;
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
-use rustls::{CipherSuite, RootCertStore, ServerConfig};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CipherSuite, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 
 use crate::datadir::TlsMaterial;
 
@@ -60,18 +64,87 @@ fn certs(pem: &str, what: &'static str) -> Result<Vec<CertificateDer<'static>>, 
 }
 
 /// Which listener a configuration is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ClientAuth {
     /// No client certificate asked for (patient and operator listeners).
     None,
-    /// A certificate of the service CA is required to finish the handshake (clinic listener).
-    RequireServiceCa,
+    /// A certificate of the service CA, not on the CRL, is required to finish the handshake
+    /// (clinic listener). Refusals of a presented certificate are counted in `refused`.
+    RequireServiceCa {
+        /// The current CRL of the service CA, DER.
+        crl: Vec<u8>,
+        /// Presented certificates refused so far.
+        refused: Arc<AtomicU64>,
+    },
+}
+
+/// Delegates to webpki and, when it refuses a certificate the client did present, logs the
+/// certificate's serial and counts the refusal (the access log records these with its issue).
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+    refused: Arc<AtomicU64>,
+}
+
+impl ClientCertVerifier for RecordingVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.inner
+            .verify_client_cert(end_entity, intermediates, now)
+            .inspect_err(|error| {
+                let total = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+                let serial = client_cert_facts(end_entity)
+                    .map_or_else(|_| "unreadable".to_owned(), |facts| facts.serial_hex);
+                tracing::warn!(
+                    target: "enshin::tls",
+                    listener = "clinic",
+                    serial,
+                    refused_total = total,
+                    %error,
+                    "client certificate refused"
+                );
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 /// Builds the server configuration of one listener.
 pub fn server_config(
     material: &TlsMaterial,
-    client_auth: ClientAuth,
+    client_auth: &ClientAuth,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = crypto_provider();
     let chain = certs(&material.server_cert_pem, "server certificate")?;
@@ -86,14 +159,19 @@ pub fn server_config(
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?;
     let builder = match client_auth {
         ClientAuth::None => builder.with_no_client_auth(),
-        ClientAuth::RequireServiceCa => {
+        ClientAuth::RequireServiceCa { crl, refused } => {
             let mut roots = RootCertStore::empty();
             for ca in certs(&material.ca_cert_pem, "service CA certificate")? {
                 roots.add(ca)?;
             }
-            let verifier =
-                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).build()?;
-            builder.with_client_cert_verifier(verifier)
+            let inner = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .with_crls([CertificateRevocationListDer::from(crl.clone())])
+                .only_check_end_entity_revocation()
+                .build()?;
+            builder.with_client_cert_verifier(Arc::new(RecordingVerifier {
+                inner,
+                refused: refused.clone(),
+            }))
         }
     };
     let mut config = builder.with_single_cert(chain, key)?;

@@ -38,4 +38,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0003, "sessions"),
     (0004, "patients"),
     (0005, "registration_throttle"),
+    (0006, "client_certificates"),
 ];

@@ -116,6 +116,15 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a clinic with this id exists.
+    pub async fn clinic_exists(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<String> = sqlx::query_scalar("SELECT id FROM clinics WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Every clinic with its number of active members, oldest first.
     pub async fn list_clinics(&self) -> Result<Vec<ClinicSummary>, PeopleError> {
         let rows = sqlx::query(

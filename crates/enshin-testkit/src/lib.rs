@@ -92,6 +92,45 @@ pub fn client_tls(
     versions: &[&'static SupportedProtocolVersion],
     identity: Option<&IssuedCert>,
 ) -> ClientConfig {
+    let identity = identity.map(|id| {
+        (
+            CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .expect("cert PEM"),
+            PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).expect("key PEM"),
+        )
+    });
+    client_tls_der(ca_pem, versions, identity)
+}
+
+/// An HTTPS client presenting the identity of a PKCS#12 bundle (as `enshin cert issue` writes
+/// it), opened with `password`.
+pub fn pkcs12_client(ca_pem: &str, bundle: &[u8], password: &str) -> reqwest::Client {
+    let store = p12_keystore::KeyStore::from_pkcs12(
+        bundle,
+        password,
+        p12_keystore::Pkcs12ImportPolicy::Relaxed,
+    )
+    .expect("the bundle opens with its password");
+    let (_, chain) = store.private_key_chain().expect("a key with its chain");
+    let certs = chain
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.as_der().to_vec()))
+        .collect();
+    let key = PrivateKeyDer::try_from(chain.key().as_der().to_vec()).expect("PKCS#8 key");
+    reqwest_client(client_tls_der(
+        ca_pem,
+        rustls::ALL_VERSIONS,
+        Some((certs, key)),
+    ))
+}
+
+fn client_tls_der(
+    ca_pem: &str,
+    versions: &[&'static SupportedProtocolVersion],
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+) -> ClientConfig {
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         roots.add(cert.expect("CA PEM")).expect("CA certificate");
@@ -101,13 +140,8 @@ pub fn client_tls(
         .expect("protocol versions")
         .with_root_certificates(roots);
     let mut config = match identity {
-        Some(id) => builder
-            .with_client_auth_cert(
-                CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
-                    .collect::<Result<Vec<_>, _>>()
-                    .expect("cert PEM"),
-                PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).expect("key PEM"),
-            )
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
             .expect("client identity"),
         None => builder.with_no_client_auth(),
     };
@@ -117,7 +151,10 @@ pub fn client_tls(
 
 /// An HTTPS client (TLS 1.3 and 1.2) trusting `ca_pem`, with an optional client identity.
 pub fn https_client(ca_pem: &str, identity: Option<&IssuedCert>) -> reqwest::Client {
-    let tls = client_tls(ca_pem, rustls::ALL_VERSIONS, identity);
+    reqwest_client(client_tls(ca_pem, rustls::ALL_VERSIONS, identity))
+}
+
+fn reqwest_client(tls: ClientConfig) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .timeout(Duration::from_secs(20))
@@ -231,10 +268,39 @@ impl TestApp {
         https_client(&self.ca_pem, None)
     }
 
-    /// Issues a client certificate of this server's CA for `clinic_id`.
-    pub fn issue_client_cert(&self, clinic_id: &str) -> IssuedCert {
+    /// Issues a client certificate for `clinic_id` as `enshin cert issue` does (recorded in the
+    /// database), valid for a year (the default).
+    pub async fn issue_client_cert(&self, clinic_id: &str) -> IssuedCert {
+        let (not_before, not_after) = enshin_server::certs::validity_from_now(365);
+        self.issue_client_cert_between(clinic_id, not_before, not_after)
+            .await
+    }
+
+    /// Issues and records a client certificate valid from `not_before` to `not_after`.
+    pub async fn issue_client_cert_between(
+        &self,
+        clinic_id: &str,
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> IssuedCert {
+        let request = enshin_server::certs::IssueRequest {
+            clinic_id,
+            label: "test PC",
+            not_before,
+            not_after,
+            cipher: enshin_core::pki::BundleCipher::Modern,
+        };
+        enshin_server::certs::issue(self.store(), &self.ca, &request)
+            .await
+            .expect("client certificate")
+            .issued
+    }
+
+    /// A certificate the service CA signed but enshin never recorded (as after a CA key leak).
+    pub fn unrecorded_client_cert(&self, clinic_id: &str) -> IssuedCert {
+        let (not_before, not_after) = enshin_server::certs::validity_from_now(30);
         self.ca
-            .issue_client(clinic_id, time_now(), 30)
+            .issue_client(clinic_id, not_before, not_after)
             .expect("client certificate")
     }
 
@@ -244,14 +310,15 @@ impl TestApp {
     }
 
     /// A browser on the clinic site presenting a fresh certificate for `clinic_id`.
-    pub fn clinic_browser(&self, clinic_id: &str) -> Browser {
-        let identity = self.issue_client_cert(clinic_id);
+    pub async fn clinic_browser(&self, clinic_id: &str) -> Browser {
+        let identity = self.issue_client_cert(clinic_id).await;
         Browser::new(&self.ca_pem, Some(&identity), &self.clinic_url(""))
     }
 
     /// A client presenting a fresh certificate for `clinic_id` (clinic members).
-    pub fn clinic_client(&self, clinic_id: &str) -> reqwest::Client {
-        https_client(&self.ca_pem, Some(&self.issue_client_cert(clinic_id)))
+    pub async fn clinic_client(&self, clinic_id: &str) -> reqwest::Client {
+        let identity = self.issue_client_cert(clinic_id).await;
+        https_client(&self.ca_pem, Some(&identity))
     }
 
     /// The server's database.
@@ -297,8 +364,4 @@ impl TestApp {
             running.shutdown().await;
         }
     }
-}
-
-fn time_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
 }

@@ -65,7 +65,8 @@ pub struct MemberAdd {
     json: bool,
 }
 
-async fn store(config: &Config) -> anyhow::Result<Store> {
+/// Opens the database (creating the SQLite directory if needed) and applies migrations.
+pub async fn store(config: &Config) -> anyhow::Result<Store> {
     ensure_database_dir(config)?;
     let store = Store::connect(&config.effective_database_url()).await?;
     store.migrate().await?;

@@ -62,10 +62,16 @@ struct KeyFlags {
     /// Hours after which a session ends however active [default: 12]
     #[arg(long, global = true, value_name = "HOURS")]
     session_absolute_hours: Option<String>,
+    /// Validity of a new clinic client certificate, days [default: 365]
+    #[arg(long, global = true, value_name = "DAYS")]
+    client_cert_days: Option<String>,
+    /// Seconds between re-reads of certificate revocations [default: 2]
+    #[arg(long, global = true, value_name = "SECS")]
+    crl_reload_secs: Option<String>,
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 13] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 15] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -83,6 +89,8 @@ impl KeyFlags {
             ("min_free_space_mb", self.min_free_space_mb),
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_absolute_hours", self.session_absolute_hours),
+            ("client_cert_days", self.client_cert_days),
+            ("crl_reload_secs", self.crl_reload_secs),
         ]
     }
 }
@@ -102,6 +110,9 @@ enum Command {
     /// Clinic members: add one (password read from stdin), disable one.
     #[command(subcommand)]
     Member(admin::MemberCommand),
+    /// Clinic client certificates: issue (PKCS#12), list, revoke.
+    #[command(subcommand)]
+    Cert(certs::CertCommand),
     /// Apply pending database migrations and print the schema version (safe beside a running serve).
     Migrate,
 }
@@ -112,6 +123,7 @@ macro_rules! say {
 }
 
 mod admin;
+mod certs;
 mod serve;
 
 fn load_config(
@@ -177,6 +189,7 @@ fn main() -> ExitCode {
             Command::Serve { demo } => serve::serve(&config, demo).await,
             Command::Clinic(command) => admin::clinic(&config, command).await,
             Command::Member(command) => admin::member(&config, command).await,
+            Command::Cert(command) => certs::cert(&config, command).await,
             Command::Migrate => migrate(&config).await,
         }
     });
@@ -224,6 +237,8 @@ mod tests {
             min_free_space_mb: None,
             session_idle_minutes: None,
             session_absolute_hours: None,
+            client_cert_days: None,
+            crl_reload_secs: None,
         };
         let flagged: Vec<&str> = flags.into_pairs().iter().map(|(k, _)| *k).collect();
         assert_eq!(flagged, keys);

@@ -7,10 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use enshin_core::authz::Actor;
+use enshin_core::people::Role;
 use serde::Deserialize;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
-use crate::clock::japan_time;
+use crate::certificates::clinic_certificates;
+use crate::certs::expires_soon;
+use crate::clock::{japan_time, now_ms};
 use crate::listener::{ConnInfo, ListenerKind};
 use crate::routes::AppState;
 use crate::session::{
@@ -111,17 +114,35 @@ pub async fn logout(
 struct HomePage {
     f: Frame,
     text: &'static str,
+    cert_warning: bool,
 }
 
-/// `GET /home`.
-pub async fn home(page: Page, SignedIn(auth): SignedIn) -> Response {
+/// `GET /home`; a clinic admin is warned here of certificates about to expire.
+pub async fn home(State(state): State<AppState>, page: Page, SignedIn(auth): SignedIn) -> Response {
     let text = match auth.actor {
         Actor::Patient { .. } => page.t().home_patient,
         _ => page.t().home_clinic,
     };
+    let is_admin = matches!(
+        auth.actor,
+        Actor::Member {
+            role: Role::Admin,
+            ..
+        }
+    );
+    let cert_warning = if is_admin {
+        let now = now_ms();
+        match clinic_certificates(&state, &auth).await {
+            Ok(certs) => certs.iter().any(|c| expires_soon(c, now)),
+            Err(err) => return page.error(Some(&auth), &err),
+        }
+    } else {
+        false
+    };
     let template = HomePage {
         f: page.frame(Some(&auth)),
         text,
+        cert_warning,
     };
     page.render(StatusCode::OK, &template)
 }

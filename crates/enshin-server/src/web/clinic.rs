@@ -9,6 +9,9 @@ use enshin_core::people::Role;
 use serde::Deserialize;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
+use crate::certificates::clinic_certificates;
+use crate::certs::expires_soon;
+use crate::clock::{japan_time, now_ms};
 use crate::error::ApiError;
 use crate::members::{
     NewMemberBody, add_member, change_member_role, disable_member, end_member_sessions, members,
@@ -203,4 +206,57 @@ pub async fn end_sessions(
 ) -> Response {
     let result = end_member_sessions(&state, &auth, &id).await;
     outcome(&state, &page, &auth, "sessions_ended", result).await
+}
+
+struct CertRow {
+    serial: String,
+    label: String,
+    until: String,
+    last_used: String,
+    state: &'static str,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "certificates.html")]
+struct CertificatesPage {
+    f: Frame,
+    certs: Vec<CertRow>,
+}
+
+/// `GET /certificates`: the clinic's certificates, expiry and last use (AUTH-1).
+pub async fn certificates_page(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+) -> Response {
+    let certs = match clinic_certificates(&state, &auth).await {
+        Ok(certs) => certs,
+        Err(err) => return page.error(Some(&auth), &err),
+    };
+    let now = now_ms();
+    let t = page.t();
+    let rows = certs
+        .into_iter()
+        .map(|c| CertRow {
+            state: match (c.revoked_at, c.not_after <= now) {
+                (Some(_), _) => "revoked",
+                (None, true) => "expired",
+                (None, false) if expires_soon(&c, now) => "expiring",
+                (None, false) => "in_force",
+            },
+            current: auth.session.client_cert_serial.as_deref() == Some(c.serial.as_str()),
+            until: japan_time(c.not_after),
+            last_used: c
+                .last_used_at
+                .map_or_else(|| t.never.to_owned(), japan_time),
+            serial: c.serial,
+            label: c.label,
+        })
+        .collect();
+    let template = CertificatesPage {
+        f: page.frame(Some(&auth)),
+        certs: rows,
+    };
+    page.render(StatusCode::OK, &template)
 }

@@ -43,7 +43,8 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/members", get(clinic::members_page).post(clinic::add))
             .route("/members/{id}/role", post(clinic::change_role))
             .route("/members/{id}/disable", post(clinic::disable))
-            .route("/members/{id}/end-sessions", post(clinic::end_sessions)),
+            .route("/members/{id}/end-sessions", post(clinic::end_sessions))
+            .route("/certificates", get(clinic::certificates_page)),
     }
 }
 

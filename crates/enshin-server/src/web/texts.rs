@@ -183,6 +183,34 @@ pub struct Texts {
     pub sessions_ended: &'static str,
     /// Marks the admin's own row.
     pub you: &'static str,
+    /// Link to the certificate list.
+    pub nav_certificates: &'static str,
+    /// Heading of the certificate list.
+    pub certificates_title: &'static str,
+    /// Explanation on the certificate list.
+    pub certificates_intro: &'static str,
+    /// Column: label.
+    pub cert_label: &'static str,
+    /// Column: serial.
+    pub cert_serial: &'static str,
+    /// Column: valid until.
+    pub cert_until: &'static str,
+    /// Column: last use.
+    pub cert_last_used: &'static str,
+    /// State: in force.
+    pub cert_in_force: &'static str,
+    /// State: expires within 30 days.
+    pub cert_expiring: &'static str,
+    /// State: revoked.
+    pub cert_revoked: &'static str,
+    /// State: expired.
+    pub cert_expired: &'static str,
+    /// Never used.
+    pub never: &'static str,
+    /// Marks the certificate of this PC.
+    pub this_pc: &'static str,
+    /// Warning on the admin's start page.
+    pub cert_warning: &'static str,
     /// Heading of the error page.
     pub error_title: &'static str,
     /// Link back to the start.
@@ -264,6 +292,20 @@ pub static JA: Texts = Texts {
     role_changed: "役割を変更しました。",
     sessions_ended: "その職員のログインをすべて終了させました。",
     you: "(あなた)",
+    nav_certificates: "証明書",
+    certificates_title: "クリニック証明書",
+    certificates_intro: "このクリニックのパソコンに入れた証明書の一覧です。発行・失効は運用事業者に依頼してください。紛失したパソコンの証明書はすぐに失効させてください。",
+    cert_label: "用途",
+    cert_serial: "シリアル番号",
+    cert_until: "有効期限",
+    cert_last_used: "最終利用",
+    cert_in_force: "有効",
+    cert_expiring: "まもなく期限切れ",
+    cert_revoked: "失効",
+    cert_expired: "期限切れ",
+    never: "未使用",
+    this_pc: "このパソコン",
+    cert_warning: "30日以内に有効期限が切れるクリニック証明書があります。運用事業者に更新を依頼してください。",
     error_title: "エラー",
     back_home: "ホームへ戻る",
     time_zone_note: "時刻は日本時間です。",
@@ -342,6 +384,20 @@ pub static EN: Texts = Texts {
     role_changed: "The role has been changed.",
     sessions_ended: "All sessions of that member have been ended.",
     you: "(you)",
+    nav_certificates: "Certificates",
+    certificates_title: "Clinic certificates",
+    certificates_intro: "The certificates installed on this clinic's computers. The service operator issues and revokes them; have a lost computer's certificate revoked at once.",
+    cert_label: "Purpose",
+    cert_serial: "Serial number",
+    cert_until: "Valid until",
+    cert_last_used: "Last used",
+    cert_in_force: "In force",
+    cert_expiring: "Expires soon",
+    cert_revoked: "Revoked",
+    cert_expired: "Expired",
+    never: "Never",
+    this_pc: "This computer",
+    cert_warning: "A clinic certificate expires within 30 days. Ask the service operator for a new one.",
     error_title: "Something went wrong",
     back_home: "Back to the start",
     time_zone_note: "Times are Japan time.",
@@ -406,6 +462,9 @@ impl Texts {
             }
             "too_many_registrations" => {
                 "このネットワークからの登録が多すぎるため、しばらく受け付けません。時間をおいてお試しください。"
+            }
+            "certificate_not_valid" => {
+                "このパソコンのクリニック証明書は失効しているか、登録されていません。運用事業者に新しい証明書を依頼してください。"
             }
             "login_id_taken" => "このログインIDは使えません。別のIDを選んでください。",
             "terms_outdated" => "最新の利用規約に同意してください。",

@@ -2,8 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use enshin_core::pki::ServiceCa;
-use enshin_testkit::https_client;
+use enshin_testkit::pkcs12_client;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -27,7 +26,6 @@ async fn the_demo_accounts_log_in_and_survive_a_restart_unchanged() {
         served.stdout()
     );
     let demo = read_demo(&served);
-    let clinic_id = demo["clinic"]["id"].as_str().unwrap().to_owned();
     let accounts = demo["accounts"].as_array().unwrap();
     let roles: Vec<&str> = accounts
         .iter()
@@ -35,13 +33,18 @@ async fn the_demo_accounts_log_in_and_survive_a_restart_unchanged() {
         .collect();
     assert_eq!(roles, ["admin", "doctor", "staff", "patient"]);
 
+    // The demo clinic's certificate: a PKCS#12 bundle (0600) and its password in demo.json.
     let ca_pem = std::fs::read_to_string(served.data_dir.join("pki/ca.crt")).unwrap();
-    let ca_key = std::fs::read_to_string(served.data_dir.join("pki/ca.key")).unwrap();
-    let ca = ServiceCa::from_pem(&ca_pem, &ca_key).unwrap();
-    let certificate = ca
-        .issue_client(&clinic_id, time::OffsetDateTime::now_utc(), 1)
-        .unwrap();
-    let clinic_client = https_client(&ca_pem, Some(&certificate));
+    let certificate = &demo["certificate"];
+    let bundle_path = std::path::PathBuf::from(certificate["path"].as_str().unwrap());
+    assert_eq!(bundle_path, served.data_dir.join("demo-clinic.p12"));
+    let mode = std::fs::metadata(&bundle_path)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let bundle = std::fs::read(&bundle_path).unwrap();
+    let clinic_client = pkcs12_client(&ca_pem, &bundle, certificate["password"].as_str().unwrap());
     for account in accounts {
         let (client, listener) = match account["role"].as_str().unwrap() {
             "patient" => (served.client(), "patient"),

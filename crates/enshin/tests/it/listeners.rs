@@ -17,7 +17,8 @@ use crate::raw_tls::{HANDSHAKE_FAILURE, PROTOCOL_VERSION, client_hello, exchange
 #[tokio::test]
 async fn every_listener_answers_healthz() {
     let app = spawn_app().await;
-    let clinic = app.clinic_client("0190f0c4-0000-7000-8000-00000000000a");
+    let clinic_id = app.add_clinic("A").await;
+    let clinic = app.clinic_client(&clinic_id).await;
     for (name, client, url) in [
         ("patient", app.client(), app.patient_url("/healthz")),
         ("clinic", clinic, app.clinic_url("/healthz")),
@@ -51,9 +52,10 @@ async fn every_listener_answers_healthz() {
         assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(body["listener"], name);
         assert!(body["clock_synchronized"].is_boolean());
+        assert_eq!(body["refused_client_certificates"], 0);
         assert_eq!(
             body.as_object().unwrap().len(),
-            5,
+            6,
             "no other fields leak: {body}"
         );
     }
@@ -222,7 +224,11 @@ async fn clinic_listener_requires_a_certificate_of_the_service_ca() {
     let now = time::OffsetDateTime::now_utc();
     let (foreign_ca, _) = ServiceCa::generate("someone else's CA", now, 10).unwrap();
     let foreign = foreign_ca
-        .issue_client("0190f0c4-0000-7000-8000-00000000000a", now, 30)
+        .issue_client(
+            "0190f0c4-0000-7000-8000-00000000000a",
+            now,
+            now + time::Duration::days(30),
+        )
         .unwrap();
     let foreign_result = https_client(app.ca_pem(), Some(&foreign))
         .get(&url)
@@ -233,8 +239,10 @@ async fn clinic_listener_requires_a_certificate_of_the_service_ca() {
         "a foreign CA's certificate must not get through: {foreign_result:?}"
     );
 
+    let clinic = app.add_clinic("A").await;
     let good = app
-        .clinic_client("0190f0c4-0000-7000-8000-00000000000a")
+        .clinic_client(&clinic)
+        .await
         .get(&url)
         .send()
         .await

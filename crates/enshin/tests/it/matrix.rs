@@ -34,7 +34,7 @@ async fn log_in(app: &TestApp, client: &Client, m: &TestMember) -> String {
 
 async fn principal(app: &TestApp, name: &'static str, clinic: &str, role: Role) -> Principal {
     let member = app.add_member(clinic, role).await;
-    let client = app.clinic_client(clinic);
+    let client = app.clinic_client(clinic).await;
     // Two sessions: one to work with, a spare one to end through the API.
     log_in(app, &client, &member).await;
     let token = log_in(app, &client, &member).await;
@@ -82,7 +82,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
         principal(&app, "admin of B", &b, Role::Admin).await,
     ];
     let target = app.add_member(&a, Role::Staff).await;
-    let target_client = app.clinic_client(&a);
+    let target_client = app.clinic_client(&a).await;
     let target_token = log_in(&app, &target_client, &target).await;
     let target_session: Value = target_client
         .get(app.clinic_url("/api/v1/sessions"))
@@ -301,7 +301,7 @@ async fn another_clinics_member_answers_exactly_like_a_missing_one() {
         );
     }
     // The member of A was not touched.
-    let client = app.clinic_client(&a);
+    let client = app.clinic_client(&a).await;
     assert_eq!(log_in(&app, &client, &member_a).await.len(), 64);
     app.stop().await;
 }

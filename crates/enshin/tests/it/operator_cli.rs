@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::cli::{Served, enshin, loopback};
 
 /// Runs an enshin command against the served instance, with `stdin` piped in.
-fn run(served: &Served, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run(served: &Served, args: &[&str], stdin: &str) -> Output {
     let mut cmd = enshin(served.dir.path());
     loopback(&mut cmd, &served.data_dir, served._db.as_ref());
     let mut child = cmd
@@ -29,7 +29,7 @@ fn run(served: &Served, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn ok_json(output: &Output) -> Value {
+pub(crate) fn ok_json(output: &Output) -> Value {
     assert!(
         output.status.success(),
         "{}",
@@ -38,7 +38,7 @@ fn ok_json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn failure(output: &Output) -> String {
+pub(crate) fn failure(output: &Output) -> String {
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -49,7 +49,7 @@ fn failure(output: &Output) -> String {
 }
 
 /// `enshin clinic add --json`, checked to succeed.
-fn add_clinic(served: &Served, name: &str) -> Value {
+pub(crate) fn add_clinic(served: &Served, name: &str) -> Value {
     ok_json(&run(
         served,
         &["clinic", "add", "--name", name, "--json"],

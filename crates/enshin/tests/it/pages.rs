@@ -67,7 +67,7 @@ async fn log_in(browser: &Browser, login_id: &str, password: &str) -> Answer {
 }
 
 async fn member_browser(app: &TestApp, member: &TestMember) -> Browser {
-    let browser = app.clinic_browser(&member.clinic_id);
+    let browser = app.clinic_browser(&member.clinic_id).await;
     let answer = log_in(&browser, &member.login_id, &member.password).await;
     assert_eq!(answer.location(), Some("/home"), "{}", answer.body);
     browser

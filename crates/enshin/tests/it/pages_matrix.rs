@@ -46,7 +46,7 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
         ("admin of B", &b, Role::Admin),
     ] {
         let member = app.add_member(clinic, role).await;
-        let browser = app.clinic_browser(clinic);
+        let browser = app.clinic_browser(clinic).await;
         let csrf = browser.get("/login").await.csrf();
         let signed = browser
             .post(

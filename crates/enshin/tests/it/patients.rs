@@ -277,7 +277,7 @@ async fn patients_and_members_log_in_only_on_their_own_listener() {
     register(&client, &app, &registration("ito.yoko")).await;
     let clinic = app.add_clinic("C").await;
     let member = app.add_member(&clinic, Role::Doctor).await;
-    let clinic_client = app.clinic_client(&clinic);
+    let clinic_client = app.clinic_client(&clinic).await;
     let (status, _) = log_in(
         &clinic_client,
         app.clinic_url("/api/v1/session"),

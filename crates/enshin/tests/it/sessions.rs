@@ -44,7 +44,7 @@ async fn me(client: &Client, app: &TestApp, token: &str) -> reqwest::Response {
 async fn member(app: &TestApp, role: Role) -> (TestMember, Client) {
     let clinic = app.add_clinic("テストクリニック").await;
     let member = app.add_member(&clinic, role).await;
-    let client = app.clinic_client(&clinic);
+    let client = app.clinic_client(&clinic).await;
     (member, client)
 }
 
@@ -138,7 +138,7 @@ async fn a_session_is_bound_to_the_certificate_it_logged_in_with() {
     let (m, client) = member(&app, Role::Admin).await;
     let token = token(&client, &app, &m).await;
     // Another certificate of the same clinic (another PC) does not carry the session.
-    let other_pc = app.clinic_client(&m.clinic_id);
+    let other_pc = app.clinic_client(&m.clinic_id).await;
     let moved = me(&other_pc, &app, &token).await;
     assert_eq!(moved.status(), StatusCode::UNAUTHORIZED);
     let home = me(&client, &app, &token).await;
