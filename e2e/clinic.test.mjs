@@ -1,22 +1,22 @@
 // A clinic admin, with the clinic's client certificate, manages the members: add, change role,
 // force log-off, disable; a doctor cannot open the page (issue 3; ROLE-1, AUTH-7, SESS-2).
+// The certificate is the demo clinic's PKCS#12 bundle from `enshin serve --demo` (issue 4):
+// once through Playwright's clientCertificates, once through the browser's own NSS database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { launch, shot, clinicUrl, dataDir, demo } from './lib.mjs';
+import { launch, launchWithNss, shot, clinicUrl, demo } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
+const screen = { viewport: { width: 1280, height: 800 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' };
 const desk = {
-  viewport: { width: 1280, height: 800 },
-  locale: 'ja-JP',
-  timezoneId: 'Asia/Tokyo',
+  ...screen,
   clientCertificates: [{
     origin: clinicUrl,
-    certPath: join(dataDir, 'e2e-client.crt'),
-    keyPath: join(dataDir, 'e2e-client.key'),
+    pfxPath: demo().certificate.path,
+    passphrase: demo().certificate.password,
   }],
 };
 
@@ -80,4 +80,21 @@ test('a doctor cannot open the member list', async () => {
   assert.match(await page.textContent('.error'), /権限がありません/);
   await shot(page, '23-clinic-doctor-forbidden');
   await context.close();
+});
+
+test('a clinic PC with the bundle in its NSS database logs in through the real browser path', async () => {
+  const nssBrowser = await launchWithNss();
+  try {
+    const context = await nssBrowser.newContext(screen);
+    const page = await logIn(context, 'admin');
+    await page.click('nav a[href="/certificates"]');
+    await page.waitForURL('**/certificates');
+    const own = page.locator('tr', { hasText: 'このパソコン' });
+    assert.equal(await own.count(), 1, 'the page marks the certificate this browser presented');
+    assert.match(await own.textContent(), new RegExp(demo().certificate.serial));
+    await shot(page, '24-clinic-nss-certificates');
+    await context.close();
+  } finally {
+    await nssBrowser.close();
+  }
 });

@@ -31,6 +31,17 @@ export async function launch() {
   });
 }
 
+// Chromium as a clinic PC has it: the NSS database of $HOME holds the clinic's bundle (imported
+// by pk12util) and trusts the service CA; a managed policy selects the certificate. No flags.
+export async function launchWithNss() {
+  const home = process.env.E2E_NSS_HOME;
+  if (!home) throw new Error('E2E_NSS_HOME is not set: run.sh could not install the policy');
+  return chromium.launch({
+    executablePath: process.env.E2E_CHROMIUM || '/usr/bin/chromium',
+    env: { ...process.env, HOME: home },
+  });
+}
+
 // A phone: what most patients use.
 export const phone = {
   viewport: { width: 390, height: 844 },

@@ -31,18 +31,28 @@ for _ in $(seq 1 300); do
 done
 [ -s "$data/enshin/ports.json" ] || { cat "$log"; echo "enshin did not start within 60 s" >&2; exit 1; }
 port() { node -e "console.log(JSON.parse(require('fs').readFileSync('$data/enshin/ports.json'))['$1'].port)"; }
-clinic_id="$(node -e "console.log(JSON.parse(require('fs').readFileSync('$data/enshin/demo.json')).clinic.id)")"
 
-# The demo clinic's client certificate, signed by the service CA (until `enshin cert issue`
-# exists, issue 4, openssl makes it from the CA in the data directory).
-pki="$data/enshin/pki"
-openssl ecparam -name prime256v1 -genkey -noout -out "$data/enshin/e2e-client.key"
-openssl req -new -key "$data/enshin/e2e-client.key" -subj "/CN=e2e clinic PC" -out "$data/client.csr"
-printf 'subjectAltName=URI:urn:enshin:clinic:%s\nextendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' \
-  "$clinic_id" >"$data/client.ext"
-openssl x509 -req -in "$data/client.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
-  -set_serial "0x$(openssl rand -hex 16)" -days 1 -extfile "$data/client.ext" \
-  -out "$data/enshin/e2e-client.crt" 2>/dev/null
+# The real browser path for the clinic certificate (issue 4): an NSS database in a throw-away
+# HOME, with the demo clinic's bundle imported by pk12util and the service CA trusted, and a
+# Chromium policy that picks the certificate for the clinic site without a dialog. The policy
+# file is system-wide, so it is removed on exit whatever happens.
+nss_home="$data/home"
+mkdir -p "$nss_home/.pki/nssdb"
+certutil -N -d "sql:$nss_home/.pki/nssdb" --empty-password
+certutil -A -d "sql:$nss_home/.pki/nssdb" -n "enshin service CA" -t "C,," -i "$data/enshin/pki/ca.crt"
+bundle_password="$(node -e "console.log(JSON.parse(require('fs').readFileSync('$data/enshin/demo.json')).certificate.password)")"
+pk12util -i "$data/enshin/demo-clinic.p12" -d "sql:$nss_home/.pki/nssdb" -W "$bundle_password" -K "" >/dev/null
+policy_dir=/etc/chromium/policies/managed
+policy="$policy_dir/enshin-e2e-$$.json"
+trap 'rm -f "$policy"; cleanup' EXIT
+if mkdir -p "$policy_dir" 2>/dev/null && [ -w "$policy_dir" ]; then
+  clinic_port="$(port clinic)"
+  printf '{"AutoSelectCertificateForUrls": ["{\\"pattern\\":\\"https://localhost:%s\\",\\"filter\\":{\\"ISSUER\\":{\\"CN\\":\\"enshin service CA\\"}}}"]}\n' \
+    "$clinic_port" >"$policy"
+  export E2E_NSS_HOME="$nss_home"
+else
+  echo "e2e: cannot write $policy_dir (not root?): the NSS/policy spec will be reported as failed" >&2
+fi
 
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
@@ -51,7 +61,7 @@ export E2E_PATIENT_URL="https://localhost:$(port patient)"
 export E2E_CLINIC_URL="https://localhost:$(port clinic)"
 export E2E_ARTIFACTS="$artifacts"
 # Playwright makes the TLS connection that presents the client certificate; it trusts our CA.
-export NODE_EXTRA_CA_CERTS="$pki/ca.crt"
+export NODE_EXTRA_CA_CERTS="$data/enshin/pki/ca.crt"
 status=0
 (cd "$here" && node --test --test-concurrency=1 patient.test.mjs clinic.test.mjs) || status=$?
 if [ "$status" -ne 0 ]; then
