@@ -12,12 +12,14 @@ use enshin_store::keyring::KeyringError;
 use crate::patients::PATIENT_KEY;
 use enshin_core::session::new_token;
 
+use enshin_store::audit::AuditStore;
 use enshin_store::{AppliedMigration, Store, StoreError};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::audit;
 use crate::certs::{ClinicTls, ClinicTlsError};
 use crate::clock::{ClockStatus, clock_status};
 use crate::config::Config;
@@ -51,6 +53,9 @@ pub enum LaunchError {
     /// The dummy password hash could not be made.
     #[error("cannot compute the Argon2id dummy hash")]
     Hash,
+    /// The access log could not start.
+    #[error("access log")]
+    Audit(#[from] audit::AuditStartError),
     /// The clinic listener's TLS configuration (with its CRL) could not be built.
     #[error("clinic listener TLS with the certificate revocation list")]
     ClinicTls(#[source] ClinicTlsError),
@@ -95,6 +100,7 @@ pub struct Running {
     addrs: Addrs,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    audit_task: JoinHandle<()>,
     store: Store,
     state: AppState,
     ports_file: PathBuf,
@@ -145,6 +151,16 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
+        // The listeners have drained; the last handle goes, and the writer finishes the log
+        // with a signed checkpoint.
+        drop(self.state);
+        // A connection still open after the grace period keeps a handle; do not wait forever.
+        if tokio::time::timeout(std::time::Duration::from_secs(10), self.audit_task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the access log writer did not finish; its last checkpoint is missing");
+        }
         self.store.close().await;
         let _ = std::fs::remove_file(&self.ports_file);
     }
@@ -181,10 +197,25 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         ServiceCa::from_pem(&prepared.tls.ca_cert_pem, &prepared.tls.ca_key_pem)
             .map_err(|e| LaunchError::DataDir(DataDirError::Pki(e)))?,
     );
+    let audit_store = AuditStore::connect(&config.audit_database_url()).await?;
+    audit_store.migrate().await?;
+    let writer_key = audit::load_or_create_key(&prepared.root.join("audit-writer.key"))?;
+    let (audit_log, audit_task) = audit::start(
+        audit_store,
+        writer_key,
+        prepared.root.join("audit-checkpoints.log"),
+    )
+    .await?;
     let refused_certificates = Arc::new(AtomicU64::new(0));
-    let clinic_tls = ClinicTls::build(&store, &ca, &prepared.tls, refused_certificates.clone())
-        .await
-        .map_err(LaunchError::ClinicTls)?;
+    let clinic_tls = ClinicTls::build(
+        &store,
+        &ca,
+        &prepared.tls,
+        refused_certificates.clone(),
+        audit_log.clone(),
+    )
+    .await
+    .map_err(LaunchError::ClinicTls)?;
     let open_tls = server_config(&prepared.tls, &ClientAuth::None)?;
     let configs = [
         watch::channel(open_tls.clone()).1,
@@ -236,6 +267,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         dummy_hash,
         ca: ca.clone(),
         refused_certificates,
+        audit: audit_log,
     };
     let mut tasks: Vec<JoinHandle<()>> = listeners
         .into_iter()
@@ -244,6 +276,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             tokio::spawn(serve(
                 tcp,
                 configs,
+                state.audit.clone(),
                 router(AppState {
                     listener: kind,
                     ..state.clone()
@@ -276,6 +309,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             addrs,
             stop,
             tasks,
+            audit_task,
             store,
             state,
             ports_file,

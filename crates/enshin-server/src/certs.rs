@@ -15,6 +15,7 @@ use rustls::ServerConfig;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+use crate::audit::AuditLog;
 use crate::clock::now_ms;
 use crate::datadir::TlsMaterial;
 use crate::tls::{ClientAuth, TlsError, server_config};
@@ -189,6 +190,7 @@ pub struct ClinicTls {
     listed: Vec<String>,
     built_at: i64,
     refused: Arc<AtomicU64>,
+    audit: AuditLog,
 }
 
 /// Why the clinic listener's TLS configuration could not be built.
@@ -209,6 +211,7 @@ impl ClinicTls {
         ca: &ServiceCa,
         material: &TlsMaterial,
         refused: Arc<AtomicU64>,
+        audit: AuditLog,
     ) -> Result<Self, ClinicTlsError> {
         let (crl, listed) = current_crl(store, ca).await?;
         let config = server_config(
@@ -216,6 +219,7 @@ impl ClinicTls {
             &ClientAuth::RequireServiceCa {
                 crl,
                 refused: refused.clone(),
+                audit: audit.clone(),
             },
         )?;
         let (sender, configs) = watch::channel(config);
@@ -225,6 +229,7 @@ impl ClinicTls {
             listed,
             built_at: now_ms(),
             refused,
+            audit,
         })
     }
 
@@ -260,9 +265,12 @@ impl ClinicTls {
             }
             let rebuilt = async {
                 let (crl, listed) = current_crl(&store, &ca).await?;
-                let refused = self.refused.clone();
-                let config =
-                    server_config(&material, &ClientAuth::RequireServiceCa { crl, refused })?;
+                let auth = ClientAuth::RequireServiceCa {
+                    crl,
+                    refused: self.refused.clone(),
+                    audit: self.audit.clone(),
+                };
+                let config = server_config(&material, &auth)?;
                 Ok::<_, ClinicTlsError>((config, listed))
             };
             match rebuilt.await {

@@ -379,6 +379,18 @@ impl Layers {
 }
 
 impl Config {
+    /// The access log's database: the PostgreSQL URL (its schema `audit`), or `audit.db` apart
+    /// from the main file in the data directory.
+    pub fn audit_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("audit.db").display()
+            ),
+        }
+    }
+
     /// The database URL actually used: PostgreSQL if configured, else SQLite in the data directory.
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {

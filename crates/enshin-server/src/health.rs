@@ -23,28 +23,34 @@ pub struct Health {
     pub version: &'static str,
     /// Which listener answered.
     pub listener: &'static str,
+    /// `ok`, or `failing` when the access log cannot be written (requests then fail closed).
+    pub audit: &'static str,
     /// Client certificates refused at the clinic listener's handshake since start (expired,
     /// revoked, foreign CA); each is logged with its serial.
     pub refused_client_certificates: u64,
 }
 
-/// Answers 200 when the database responds within two seconds, 503 otherwise.
+/// Answers 200 when the database responds within two seconds and the access log is writable,
+/// 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let database_ok = matches!(
         tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
         Ok(Ok(()))
     );
+    let audit_ok = !state.audit.health().failing();
+    let all_ok = database_ok && audit_ok;
     let health = Health {
-        status: if database_ok { "ok" } else { "degraded" },
+        status: if all_ok { "ok" } else { "degraded" },
         database: if database_ok { "ok" } else { "unavailable" },
         clock_synchronized: clock_status().synchronized,
         version: env!("CARGO_PKG_VERSION"),
         listener: state.listener.name(),
+        audit: if audit_ok { "ok" } else { "failing" },
         refused_client_certificates: state
             .refused_certificates
             .load(std::sync::atomic::Ordering::Relaxed),
     };
-    let code = if database_ok {
+    let code = if all_ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

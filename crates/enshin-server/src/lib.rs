@@ -1,6 +1,9 @@
 //! The HTTP side of enshin: configuration, data directory, TLS listeners and routes.
 
+pub mod access;
 pub mod app;
+pub mod audit;
+pub mod audit_verify;
 pub mod certificates;
 pub mod certs;
 pub mod clock;

@@ -66,6 +66,7 @@ pub struct ConnLimits {
 pub async fn serve(
     tcp: TcpListener,
     configs: watch::Receiver<Arc<rustls::ServerConfig>>,
+    audit: crate::audit::AuditLog,
     router: Router,
     kind: ListenerKind,
     limits: ConnLimits,
@@ -87,12 +88,16 @@ pub async fn serve(
                     let _ = stream.set_nodelay(true);
                     // The configuration in force now: a CRL reload applies to the next handshake.
                     let acceptor = TlsAcceptor::from(configs.borrow().clone());
-                    let (router, http, watcher) = (router.clone(), http.clone(), graceful.watcher());
+                    let (router, http, watcher, audit) = (router.clone(), http.clone(), graceful.watcher(), audit.clone());
                     tokio::spawn(async move {
                         let tls = match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(tls)) => tls,
                             Ok(Err(e)) => {
                                 tracing::info!(target: "enshin::tls", listener = kind.name(), %peer, error = %e, "TLS handshake refused");
+                                audit.record_detached(enshin_core::audit::entry::Entry {
+                                    source: Some(peer.ip().to_string()),
+                                    ..crate::tls::tls_event(kind.name(), "tls_handshake_refused")
+                                });
                                 return;
                             }
                             Err(_) => {

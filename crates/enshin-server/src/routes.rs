@@ -36,6 +36,8 @@ pub struct AppState {
     pub ca: Arc<enshin_core::pki::ServiceCa>,
     /// Client certificates refused at the clinic listener's handshake since start.
     pub refused_certificates: Arc<std::sync::atomic::AtomicU64>,
+    /// The access log of this instance.
+    pub audit: crate::audit::AuditLog,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -44,7 +46,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The router of one listener.
 pub fn router(state: AppState) -> Router {
     let listener = state.listener;
-    let mut router = Router::new().route("/healthz", get(healthz));
+    let mut router = Router::new();
     // Operators get their routes with TOTP log-in (issue 6).
     if listener != ListenerKind::Operator {
         router = router
@@ -73,7 +75,18 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/terms", get(patients::terms))
             .route("/api/v1/terms/accept", post(patients::accept));
     }
-    crate::web::pages(router, listener)
+    let mut router = crate::web::pages(router, listener);
+    // Every route above gets an access-log entry; health checks and the stylesheet touch no data.
+    // (The operator listener has none yet; its routes come with the operator issue.)
+    if listener != ListenerKind::Operator {
+        router = router.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::access::record,
+        ));
+    }
+    router
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(crate::web::stylesheet))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

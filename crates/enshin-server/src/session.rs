@@ -15,6 +15,7 @@ use enshin_store::sessions::{NewSession, SessionRecord};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::access::{AccessFacts, Principal};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::listener::{ConnInfo, ListenerKind};
@@ -115,6 +116,7 @@ pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
 pub async fn login(
     State(state): State<AppState>,
     Extension(conn): Extension<ConnInfo>,
+    Extension(facts): Extension<AccessFacts>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -127,7 +129,15 @@ pub async fn login(
         ));
     }
     let body: LoginBody = json_body(body)?;
-    let signed = sign_in(&state, &conn, started, &body.login_id, body.password).await?;
+    let signed = sign_in(
+        &state,
+        &conn,
+        &facts,
+        started,
+        &body.login_id,
+        body.password,
+    )
+    .await?;
     let mut response = (
         StatusCode::CREATED,
         Json(json!({ "token": signed.token, "expires_at": signed.expires_at })),
@@ -168,6 +178,7 @@ pub struct SignedIn {
 pub async fn sign_in(
     state: &AppState,
     conn: &ConnInfo,
+    facts: &AccessFacts,
     started: tokio::time::Instant,
     typed_login_id: &str,
     typed_password: String,
@@ -205,6 +216,16 @@ pub async fn sign_in(
         Some(id) => state.store.find_login(kind, id).await?,
         None => None,
     };
+    if let Some(r) = &record {
+        // The access log names the account a log-in was for, failed or not (LOG-1).
+        facts.principal(Principal {
+            id: r.account_id.clone(),
+            kind: kind.as_str().to_owned(),
+            role: None,
+            clinic_id: r.clinic_id.clone(),
+            session_id: None,
+        });
+    }
     let usable = record.as_ref().filter(|r| !r.disabled);
     // Unknown and disabled IDs are verified against a dummy hash so the answer takes as long.
     let stored = usable.map_or_else(|| state.dummy_hash.to_string(), |r| r.password_hash.clone());
@@ -264,6 +285,13 @@ pub async fn sign_in(
         client_cert_serial: conn.client_cert.as_ref().map(|c| c.serial_hex.as_str()),
     };
     state.store.create_session(&session, now).await?;
+    facts.principal(Principal {
+        id: account.account_id.clone(),
+        kind: kind.as_str().to_owned(),
+        role: None,
+        clinic_id: account.clinic_id.clone(),
+        session_id: Some(id.clone()),
+    });
     let expires_at = state.sessions.expires_at(SessionTimes {
         created_at: now,
         last_seen_at: now,
@@ -386,6 +414,15 @@ impl Authenticated {
             .cloned()
             .ok_or_else(ApiError::not_authenticated)?;
         let session = authenticate(state, &conn, &parts.method, &parts.headers).await?;
+        if let Some(facts) = parts.extensions.get::<AccessFacts>() {
+            facts.principal(Principal {
+                id: session.account_id.clone(),
+                kind: session.kind.clone(),
+                role: session.role.clone(),
+                clinic_id: session.clinic_id.clone(),
+                session_id: Some(session.id.clone()),
+            });
+        }
         let actor = match (
             session.kind.as_str(),
             &session.clinic_id,

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use enshin_core::audit::entry::{Entry, Outcome};
 use enshin_core::pki::client_cert_facts;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
@@ -14,6 +15,7 @@ use rustls::{CipherSuite, DigitallySignedStruct, DistinguishedName, RootCertStor
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 
+use crate::audit::AuditLog;
 use crate::datadir::TlsMaterial;
 
 /// The only suites offered: forward-secret AEADs (GCM and ChaCha20-Poly1305).
@@ -75,7 +77,30 @@ pub enum ClientAuth {
         crl: Vec<u8>,
         /// Presented certificates refused so far.
         refused: Arc<AtomicU64>,
+        /// The access log, which records each refusal with the certificate's serial.
+        audit: AuditLog,
     },
+}
+
+/// An access-log entry for a TLS event (no request, no principal).
+pub fn tls_event(listener: &str, action: &str) -> Entry {
+    Entry {
+        at_ms: crate::clock::now_ms(),
+        listener: listener.to_owned(),
+        action: action.to_owned(),
+        target_type: None,
+        target_id: None,
+        outcome: Outcome::Denied,
+        status: 0,
+        principal_id: None,
+        principal_kind: None,
+        role: None,
+        clinic_id: None,
+        source: None,
+        cert_serial: None,
+        session_hash: None,
+        request_id: None,
+    }
 }
 
 /// Delegates to webpki and, when it refuses a certificate the client did present, logs the
@@ -84,6 +109,7 @@ pub enum ClientAuth {
 struct RecordingVerifier {
     inner: Arc<dyn ClientCertVerifier>,
     refused: Arc<AtomicU64>,
+    audit: AuditLog,
 }
 
 impl ClientCertVerifier for RecordingVerifier {
@@ -115,6 +141,11 @@ impl ClientCertVerifier for RecordingVerifier {
                     %error,
                     "client certificate refused"
                 );
+                // The handshake has no request to hold back: the entry is not waited for.
+                self.audit.record_detached(Entry {
+                    cert_serial: Some(serial),
+                    ..tls_event("clinic", "tls_client_certificate_refused")
+                });
             })
     }
 
@@ -159,7 +190,11 @@ pub fn server_config(
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?;
     let builder = match client_auth {
         ClientAuth::None => builder.with_no_client_auth(),
-        ClientAuth::RequireServiceCa { crl, refused } => {
+        ClientAuth::RequireServiceCa {
+            crl,
+            refused,
+            audit,
+        } => {
             let mut roots = RootCertStore::empty();
             for ca in certs(&material.ca_cert_pem, "service CA certificate")? {
                 roots.add(ca)?;
@@ -171,6 +206,7 @@ pub fn server_config(
             builder.with_client_cert_verifier(Arc::new(RecordingVerifier {
                 inner,
                 refused: refused.clone(),
+                audit: audit.clone(),
             }))
         }
     };

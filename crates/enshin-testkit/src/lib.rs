@@ -360,6 +360,11 @@ impl TestApp {
 
     /// Shuts the server down gracefully.
     pub async fn stop(mut self) {
+        self.stop_server().await;
+    }
+
+    /// Shuts the server down cleanly but keeps its data directory and database, to inspect them.
+    pub async fn stop_server(&mut self) {
         if let Some(running) = self.running.take() {
             running.shutdown().await;
         }

@@ -113,6 +113,9 @@ enum Command {
     /// Clinic client certificates: issue (PKCS#12), list, revoke.
     #[command(subcommand)]
     Cert(certs::CertCommand),
+    /// The access log: verify it, prove an entry's inclusion, check a proof offline.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Apply pending database migrations and print the schema version (safe beside a running serve).
     Migrate,
 }
@@ -123,6 +126,7 @@ macro_rules! say {
 }
 
 mod admin;
+mod audit;
 mod certs;
 mod serve;
 
@@ -184,17 +188,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { demo } => serve::serve(&config, demo).await,
-            Command::Clinic(command) => admin::clinic(&config, command).await,
-            Command::Member(command) => admin::member(&config, command).await,
-            Command::Cert(command) => certs::cert(&config, command).await,
-            Command::Migrate => migrate(&config).await,
+            Command::Serve { demo } => done(serve::serve(&config, demo).await),
+            Command::Clinic(command) => done(admin::clinic(&config, command).await),
+            Command::Member(command) => done(admin::member(&config, command).await),
+            Command::Cert(command) => done(certs::cert(&config, command).await),
+            // Exit 1 means "verified and found a problem"; a verification that cannot run is 2.
+            Command::Audit(command) => audit::audit(&config, command)
+                .await
+                .map_err(|e| e.context("the access log could not be read")),
+            Command::Migrate => done(migrate(&config).await),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("enshin: {e:#}");
             ExitCode::FAILURE

@@ -78,6 +78,33 @@ impl Frontier {
         self.size += 1;
     }
 
+    /// A text form to store beside a checkpoint: `size` then `height:hash` per subtree.
+    pub fn encode(&self) -> String {
+        let mut out = self.size.to_string();
+        for (height, hash) in &self.subtrees {
+            out.push_str(&format!(" {height}:{}", crate::encoding::to_hex(hash)));
+        }
+        out
+    }
+
+    /// Reads [`Frontier::encode`]'s form back; `None` if it is not consistent with its size.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.split(' ');
+        let size: u64 = parts.next()?.parse().ok()?;
+        let mut subtrees = Vec::new();
+        for part in parts {
+            let (height, hash) = part.split_once(':')?;
+            let hash: Hash = crate::encoding::from_hex(hash)?.try_into().ok()?;
+            subtrees.push((height.parse::<u32>().ok()?, hash));
+        }
+        let covered: u64 = subtrees
+            .iter()
+            .map(|(h, _)| 1u64.checked_shl(*h).unwrap_or(0))
+            .sum();
+        let decreasing = subtrees.windows(2).all(|w| w[0].0 > w[1].0);
+        (covered == size && decreasing).then_some(Self { size, subtrees })
+    }
+
     /// The tree head at the current size.
     pub fn root(&self) -> Hash {
         let mut iter = self.subtrees.iter().rev();
@@ -264,6 +291,19 @@ mod tests {
         for n in 0..=all.len() {
             assert_eq!(root(&all[..n]), reference_root(&all[..n]), "size {n}");
         }
+    }
+
+    #[test]
+    fn a_frontier_survives_its_text_form() {
+        let mut frontier = Frontier::default();
+        for leaf in leaves(45) {
+            frontier.push(leaf);
+        }
+        let back = Frontier::decode(&frontier.encode()).unwrap();
+        assert_eq!(back, frontier);
+        assert_eq!(Frontier::decode("0"), Some(Frontier::default()));
+        assert_eq!(Frontier::decode("3 0:00"), None);
+        assert_eq!(Frontier::decode("junk"), None);
     }
 
     proptest! {

@@ -4,4 +4,5 @@
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod proof;
 pub mod verify;

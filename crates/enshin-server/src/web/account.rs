@@ -11,6 +11,7 @@ use enshin_core::people::Role;
 use serde::Deserialize;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
+use crate::access::AccessFacts;
 use crate::certificates::clinic_certificates;
 use crate::certs::expires_soon;
 use crate::clock::{japan_time, now_ms};
@@ -58,12 +59,22 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     Extension(conn): Extension<ConnInfo>,
+    Extension(facts): Extension<AccessFacts>,
     page: Page,
     Posted(posted): Posted<LoginForm>,
 ) -> Response {
     // From the moment the form was read: the floor hides the server's work, not the upload.
     let started = tokio::time::Instant::now();
-    match sign_in(&state, &conn, started, &posted.login_id, posted.password).await {
+    match sign_in(
+        &state,
+        &conn,
+        &facts,
+        started,
+        &posted.login_id,
+        posted.password,
+    )
+    .await
+    {
         Ok(signed) => match session_cookie(&signed.token) {
             Ok(cookie) => {
                 let mut response = page.redirect("/home");

@@ -26,7 +26,6 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
     }
     let router = router
         .route("/", get(account::root))
-        .route("/static/app.css", get(stylesheet))
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
         .route("/home", get(account::home))
@@ -49,7 +48,7 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
 }
 
 /// The one stylesheet; not personal, so it may be cached.
-async fn stylesheet() -> impl IntoResponse {
+pub async fn stylesheet() -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),

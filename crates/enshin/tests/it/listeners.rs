@@ -53,9 +53,10 @@ async fn every_listener_answers_healthz() {
         assert_eq!(body["listener"], name);
         assert!(body["clock_synchronized"].is_boolean());
         assert_eq!(body["refused_client_certificates"], 0);
+        assert_eq!(body["audit"], "ok");
         assert_eq!(
             body.as_object().unwrap().len(),
-            6,
+            7,
             "no other fields leak: {body}"
         );
     }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the enshin binary and its listeners.
 
+mod audit;
 mod certs;
 mod cli;
 mod demo;

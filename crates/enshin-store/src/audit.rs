@@ -1,0 +1,305 @@
+//! The access-log store (LOG-1..7), apart from the main data: on SQLite its own file
+//! (`audit.db`), on PostgreSQL the schema `audit` with its own migrations table. It appends and
+//! reads; it has no statement that updates or deletes an entry (LOG-2), and triggers refuse one.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
+
+use crate::{Backend, StoreError};
+
+/// The audit schema's migrations, both dialects.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "access_log",
+    include_str!("../migrations/audit-sqlite/0001_access_log.sql"),
+    include_str!("../migrations/audit-postgres/0001_access_log.sql"),
+)];
+
+/// The connection pool of the audit store.
+#[derive(Clone, Debug)]
+pub struct AuditStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// One entry to append.
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    /// Index in the writer's log.
+    pub idx: u64,
+    /// Canonical bytes (JSON text).
+    pub body: String,
+    /// Time of the entry, unix ms.
+    pub at_ms: i64,
+    /// Clinic, for searching.
+    pub clinic_id: Option<String>,
+    /// Principal, for searching.
+    pub principal_id: Option<String>,
+    /// Outcome, for searching.
+    pub outcome: &'static str,
+}
+
+/// A checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// The writer.
+    pub writer: String,
+    /// Entries covered.
+    pub size: u64,
+    /// Tree head, hex.
+    pub root: String,
+    /// Time, unix ms.
+    pub at_ms: i64,
+    /// Ed25519 signature.
+    pub signature: Vec<u8>,
+    /// The writer's frontier at this size (to resume).
+    pub frontier: String,
+}
+
+/// Rows per INSERT statement: 7 parameters each, well under SQLite's limit of 32,766.
+const ROWS_PER_INSERT: usize = 500;
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl AuditStore {
+    /// Connects: `sqlite_url` for the embedded default (its own file), or the main PostgreSQL
+    /// URL, where the schema `audit` is created if needed and made the search path.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // FULL: an entry acknowledged before the response survives a power cut.
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => {
+                let setup = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect(url)
+                    .await?;
+                setup.execute("CREATE SCHEMA IF NOT EXISTS audit").await?;
+                setup.close().await;
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET search_path TO audit").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+        };
+        Ok(Self { pool, backend })
+    }
+
+    /// The pool (tests use it to play the attacker with full database access).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the audit schema's migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, description, sqlite, postgres)| {
+                let sql = match self.backend {
+                    Backend::Sqlite => *sqlite,
+                    Backend::Postgres => *postgres,
+                };
+                Migration::new(
+                    *version,
+                    (*description).into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Checks that the store answers.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Registers a writer's public key; a writer id already registered must keep its key.
+    /// Returns false when the id is registered with another key.
+    pub async fn register_writer(
+        &self,
+        id: &str,
+        public_key: &[u8],
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO writers (id, public_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(public_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.writer_key(id).await?.as_deref() == Some(public_key))
+    }
+
+    /// A writer's public key.
+    pub async fn writer_key(&self, id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        sqlx::query_scalar("SELECT public_key FROM writers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Every writer with its public key, oldest first.
+    pub async fn writers(&self) -> Result<Vec<(String, Vec<u8>)>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, public_key FROM writers ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Appends a batch in one transaction: one commit, one fsync, for the whole batch.
+    pub async fn append(&self, writer: &str, rows: &[EntryRow]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO entries (writer, idx, body, at_ms, clinic_id, principal_id, outcome) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let p = i * 7;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7
+                ));
+            }
+            // Only placeholders are formatted into the statement; every value is bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                query = query
+                    .bind(writer)
+                    .bind(to_i64(row.idx))
+                    .bind(&row.body)
+                    .bind(row.at_ms)
+                    .bind(&row.clinic_id)
+                    .bind(&row.principal_id)
+                    .bind(row.outcome);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Stores a checkpoint.
+    pub async fn add_checkpoint(&self, cp: &StoredCheckpoint) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO checkpoints (writer, size, root, at_ms, signature, frontier) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&cp.writer)
+        .bind(to_i64(cp.size))
+        .bind(&cp.root)
+        .bind(cp.at_ms)
+        .bind(&cp.signature)
+        .bind(&cp.frontier)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A writer's checkpoints, by size then time.
+    pub async fn checkpoints(&self, writer: &str) -> Result<Vec<StoredCheckpoint>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT writer, size, root, at_ms, signature, frontier FROM checkpoints WHERE writer = $1 ORDER BY size, at_ms",
+        )
+        .bind(writer)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredCheckpoint {
+                    writer: r.try_get(0)?,
+                    size: to_u64(r.try_get(1)?),
+                    root: r.try_get(2)?,
+                    at_ms: r.try_get(3)?,
+                    signature: r.try_get(4)?,
+                    frontier: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Up to `limit` entries of a writer from index `from` on, in index order: (index, body).
+    pub async fn entries_page(
+        &self,
+        writer: &str,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT idx, body FROM entries WHERE writer = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
+        )
+        .bind(writer)
+        .bind(to_i64(from))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((to_u64(r.try_get(0)?), r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Number of entries of a writer.
+    pub async fn count(&self, writer: &str) -> Result<u64, sqlx::Error> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries WHERE writer = $1")
+            .bind(writer)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(to_u64(n))
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
