@@ -3,6 +3,9 @@
 //!
 //! `login-timing`: does a failed log-in take as long for an unknown login ID as for a wrong
 //! password (AUTH-10, no account enumeration by timing)? Prints a table and Welch's t.
+//! `audit-write`, `read`, `login`, `verify`: the load figures of the access log (see load.rs).
+
+mod load;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
@@ -26,7 +29,8 @@ async fn client_from(app: &TestApp, clinic: &str, source: u8) -> Client {
         .expect("client")
 }
 
-struct Stats {
+/// Summary statistics of a sample of milliseconds.
+pub struct Stats {
     n: usize,
     mean: f64,
     sd: f64,
@@ -35,7 +39,8 @@ struct Stats {
     p99: f64,
 }
 
-fn stats(mut ms: Vec<f64>) -> Stats {
+/// Sorts the sample and summarises it.
+pub fn stats(mut ms: Vec<f64>) -> Stats {
     ms.sort_by(f64::total_cmp);
     let n = ms.len();
     let mean = ms.iter().sum::<f64>() / n as f64;
@@ -168,10 +173,22 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(200)
         .clamp(10, 2000);
+    let number = |default: u64, max: u64| {
+        args.get(2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+            .clamp(1, max)
+    };
     match args.get(1).map(String::as_str) {
         Some("login-timing") => login_timing(tries).await,
+        Some("audit-write") => load::audit_write(number(3, 60)).await,
+        Some("read") => load::read(number(5, 60)).await,
+        Some("login") => load::login(number(5, 60)).await,
+        Some("verify") => load::verify(number(1_000_000, 5_000_000)).await,
         _ => {
-            eprintln!("usage: enshin-bench login-timing [tries (10-2000, default 200)]");
+            eprintln!(
+                "usage: enshin-bench login-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries]"
+            );
             std::process::exit(2);
         }
     }

@@ -128,12 +128,15 @@ pub enum Action {
     AddMember,
     /// See the clinic's client certificates: expiry and last use (AUTH-1).
     ListCertificates,
+    /// Read one's own profile (a patient's names, birth date, contact).
+    ReadOwnProfile,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::ReadSelf,
+        Action::ReadOwnProfile,
         Action::ListOwnSessions,
         Action::EndOwnSession,
         Action::ListMembers,
@@ -158,6 +161,7 @@ impl Action {
             Self::ChangeMemberRole => "change_member_role",
             Self::AddMember => "add_member",
             Self::ListCertificates => "list_certificates",
+            Self::ReadOwnProfile => "read_own_profile",
         }
     }
 
@@ -175,7 +179,7 @@ impl Action {
             | Self::ChangeMemberRole
             | Self::AddMember
             | Self::ListCertificates => (&[Admin], Scope::OwnClinic),
-            Self::AcceptTerms => (&[Patient], Scope::OwnAccount),
+            Self::AcceptTerms | Self::ReadOwnProfile => (&[Patient], Scope::OwnAccount),
         }
     }
 }

@@ -12,7 +12,7 @@ use enshin_core::password::{self, HashParams};
 use enshin_core::patient::{self, FieldError, Problem};
 use enshin_core::people::LoginId;
 use enshin_core::session::ThrottleScope;
-use enshin_store::patients::NewPatient;
+use enshin_store::patients::{NewPatient, PROFILE_COLUMNS};
 use enshin_store::people::PeopleError;
 use serde::Deserialize;
 use serde_json::json;
@@ -91,6 +91,45 @@ pub async fn accept_terms(
         .accept_terms(&auth.session.account_id, TERMS_VERSION, now_ms())
         .await?;
     Ok(())
+}
+
+/// `GET /api/v1/profile`: the patient's own profile, opened from its sealed columns.
+pub async fn profile(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = &auth.session.account_id;
+    authorize(&auth.actor, Action::ReadOwnProfile, Target::Account(id))?;
+    let sealed = state
+        .store
+        .patient_profile(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    // One key read per request; the key is dropped (and zeroised) with the request.
+    let key = state
+        .keyring
+        .data_key(PATIENT_KEY)
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let mut profile = serde_json::Map::new();
+    for (column, value) in PROFILE_COLUMNS.iter().zip(sealed) {
+        let opened = match value {
+            Some(sealed) => {
+                let ctx = FieldContext {
+                    clinic_id: PATIENT_KEY,
+                    table: "patients",
+                    column,
+                    row_id: id,
+                };
+                let plain = key
+                    .open(&ctx, &sealed)
+                    .map_err(|e| ApiError::unavailable(&e))?;
+                json!(String::from_utf8_lossy(&plain))
+            }
+            None => serde_json::Value::Null,
+        };
+        profile.insert((*column).to_owned(), opened);
+    }
+    Ok(Json(serde_json::Value::Object(profile)))
 }
 
 /// A registration as the patient typed it.

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     if listener == ListenerKind::Patient {
         router = router
             .route("/api/v1/patients", post(patients::register))
+            .route("/api/v1/profile", get(patients::profile))
             .route("/api/v1/terms", get(patients::terms))
             .route("/api/v1/terms/accept", post(patients::accept));
     }

@@ -5,6 +5,17 @@ use enshin_core::people::{AccountKind, LoginId};
 use crate::Store;
 use crate::people::{NewAccount, PeopleError, insert_account};
 
+/// The sealed columns of a patient's own profile, in the order `patient_profile` returns them.
+pub const PROFILE_COLUMNS: [&str; 7] = [
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "email",
+    "phone",
+];
+
 /// A patient to create; the personal fields are already sealed.
 #[derive(Debug, Clone)]
 pub struct NewPatient<'a> {
@@ -66,6 +77,27 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A patient's own profile, still sealed: the columns in the order of
+    /// [`PROFILE_COLUMNS`], `None` for an absent e-mail or phone.
+    pub async fn patient_profile(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<Vec<Option<Vec<u8>>>>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT family_name, given_name, family_name_kana, given_name_kana, birth_date, email, phone \
+             FROM patients WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            (0..PROFILE_COLUMNS.len())
+                .map(|i| sqlx::Row::try_get::<Option<Vec<u8>>, _>(&row, i))
+                .collect()
+        })
+        .transpose()
     }
 
     /// Whether the account has accepted this version of the terms.

@@ -72,6 +72,25 @@ async fn a_patient_registers_logs_in_and_their_profile_is_sealed_at_rest() {
         json!({ "id": created["id"], "kind": "patient", "role": null, "clinic_id": null })
     );
 
+    // The patient reads their own profile back, opened from the sealed columns.
+    let profile: Value = client
+        .get(app.patient_url("/api/v1/profile"))
+        .bearer_auth(session["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        profile,
+        json!({
+            "family_name": format!("{CANARY}山田"), "given_name": "太郎",
+            "family_name_kana": "ヤマダ", "given_name_kana": "タロウ",
+            "birth_date": "1948-02-29", "email": "canary-mail@example.jp", "phone": null,
+        })
+    );
+
     // DATA-3: no personal field is stored in plaintext.
     let row = sqlx::query(
         "SELECT family_name, given_name, family_name_kana, birth_date, email FROM patients",
