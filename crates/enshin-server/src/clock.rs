@@ -64,6 +64,18 @@ pub fn today_in_japan() -> String {
     )
 }
 
+/// The start of a day in Japan, `YYYY-MM-DD`, as unix ms; `None` if it is not a date.
+pub fn japan_day_start(day: &str) -> Option<i64> {
+    let parts: Vec<&str> = day.trim().split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    let date = time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()?;
+    let start = date.midnight().assume_offset(japan());
+    i64::try_from(start.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// A unix-ms time as Japan time, `YYYY-MM-DD HH:MM`, for pages.
 pub fn japan_time(ms: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -85,5 +97,11 @@ mod tests {
     fn japan_time_is_utc_plus_nine() {
         assert_eq!(super::japan_time(0), "1970-01-01 09:00");
         assert_eq!(super::japan_time(1_795_790_000_000), "2026-11-27 23:33");
+        assert_eq!(
+            super::japan_day_start("2026-11-27"),
+            Some(1_795_705_200_000)
+        );
+        assert_eq!(super::japan_day_start("2026-02-30"), None);
+        assert_eq!(super::japan_day_start("27/11/2026"), None);
     }
 }

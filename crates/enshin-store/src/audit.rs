@@ -289,6 +289,17 @@ impl AuditStore {
             .collect()
     }
 
+    /// Bodies of every writer's entries with `from <= at_ms < to`, in time order.
+    pub async fn entries_between(&self, from: i64, to: i64) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT body FROM entries WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms, writer, idx",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// Number of entries of a writer.
     pub async fn count(&self, writer: &str) -> Result<u64, sqlx::Error> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries WHERE writer = $1")

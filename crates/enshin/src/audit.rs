@@ -7,10 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
+use enshin_core::audit::entry::{Entry, Outcome, Sealed};
 use enshin_core::audit::proof::InclusionProof;
+use enshin_core::audit::review::{Known, Review, review};
 use enshin_server::Config;
-use enshin_server::audit::writer_id;
+use enshin_server::audit::{load_or_create_key, start, writer_id};
 use enshin_server::audit_verify::{prove, verify};
+use enshin_server::tls::tls_event;
 use enshin_store::audit::AuditStore;
 use serde_json::json;
 
@@ -36,6 +39,19 @@ pub enum AuditCommand {
     CheckProof {
         /// The proof file (JSON).
         file: PathBuf,
+    },
+    /// The periodic review (LOG-6): per clinic, volume, off-hours access, bulk reads, repeated
+    /// failures, new certificates and addresses, refused certificates. The review is recorded.
+    Review {
+        /// First day, YYYY-MM-DD (Japan time).
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD (Japan time), included.
+        #[arg(long)]
+        to: String,
+        /// Also write the report as HTML to this file.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
 }
 
@@ -112,6 +128,7 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
             say!("{}", serde_json::to_string_pretty(&proof?)?);
             Ok(ExitCode::SUCCESS)
         }
+        AuditCommand::Review { from, to, html } => run_review(config, &from, &to, html).await,
         AuditCommand::CheckProof { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -134,4 +151,140 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
             }
         }
     }
+}
+
+/// A day `YYYY-MM-DD` in Japan as unix ms at its start.
+fn japan_day_start(day: &str) -> anyhow::Result<i64> {
+    enshin_server::clock::japan_day_start(day)
+        .with_context(|| format!("\"{day}\" is not a date written YYYY-MM-DD"))
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// Certificates and addresses count as new if not seen in this many days before the period.
+const LOOK_BACK_DAYS: i64 = 90;
+
+fn parse_entries(bodies: Vec<String>) -> impl Iterator<Item = enshin_core::audit::entry::Entry> {
+    bodies
+        .into_iter()
+        .filter_map(|b| Sealed::from_bytes(b.as_bytes()).map(|s| s.entry))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn review_lines(review: &Review) -> Vec<(String, Vec<String>)> {
+    review
+        .clinics
+        .iter()
+        .map(|(clinic, r)| {
+            let name = clinic.as_deref().map_or_else(
+                || "(no clinic: patients, unknown log-ins, TLS)".to_owned(),
+                |c| format!("clinic {c}"),
+            );
+            let mut lines = vec![
+                format!(
+                    "requests {}, refused {}, failed {}",
+                    r.total, r.denied, r.failed
+                ),
+                format!("outside 07:00-21:00 Japan time: {}", r.off_hours),
+                format!(
+                    "client certificates refused at the handshake: {}",
+                    r.refused_certificates
+                ),
+            ];
+            for (who, n) in &r.bulk_readers {
+                lines.push(format!("BULK READ: {who} read {n} distinct records"));
+            }
+            for (who, n) in &r.repeated_failures {
+                lines.push(format!("REPEATED FAILURES: {who}: {n}"));
+            }
+            for serial in &r.new_certificates {
+                lines.push(format!("new certificate: {serial}"));
+            }
+            for address in &r.new_addresses {
+                lines.push(format!("new address: {address}"));
+            }
+            (name, lines)
+        })
+        .collect()
+}
+
+async fn run_review(
+    config: &Config,
+    from: &str,
+    to: &str,
+    html: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let (first, end) = (japan_day_start(from)?, japan_day_start(to)? + DAY_MS);
+    anyhow::ensure!(first < end, "--from must not be after --to");
+    let store = store(config).await?;
+    let mut known = Known::default();
+    for entry in parse_entries(
+        store
+            .entries_between(first - LOOK_BACK_DAYS * DAY_MS, first)
+            .await?,
+    ) {
+        known.note(&entry);
+    }
+    let report = review(
+        parse_entries(store.entries_between(first, end).await?),
+        &known,
+    );
+    let sections = review_lines(&report);
+    say!("access review {from} to {to} (Japan time)");
+    for (name, lines) in &sections {
+        say!("\n{name}");
+        for line in lines {
+            say!("  {line}");
+        }
+    }
+    if sections.is_empty() {
+        say!("no access in this period");
+    }
+    if let Some(path) = &html {
+        let mut page = format!(
+            "<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>アクセスログ点検 {from}〜{to}</title>\
+             <h1>アクセスログ点検 / Access review {from} – {to}</h1>"
+        );
+        for (name, lines) in &sections {
+            page.push_str(&format!("<h2>{}</h2><ul>", escape(name)));
+            for line in lines {
+                let flagged = line.starts_with("BULK") || line.starts_with("REPEATED");
+                page.push_str(&format!(
+                    "<li{}>{}</li>",
+                    if flagged {
+                        " style=\"color:#b3261e;font-weight:bold\""
+                    } else {
+                        ""
+                    },
+                    escape(line)
+                ));
+            }
+            page.push_str("</ul>");
+        }
+        page.push_str("</html>\n");
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+        say!("\nHTML report: {}", path.display());
+    }
+    // The review itself is an access to the log and is recorded (LOG-6): by the CLI's own
+    // designated writer, whose key lives beside the server's.
+    let key = load_or_create_key(&config.data_dir.join("audit-cli.key"))?;
+    let (log, task) = start(store, key, config.data_dir.join("audit-checkpoints.log")).await?;
+    let reviewer = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    log.record(Entry {
+        target_type: Some("period".into()),
+        target_id: Some(format!("{from}..{to}")),
+        principal_id: Some(reviewer),
+        principal_kind: Some("operator".into()),
+        outcome: Outcome::Allowed,
+        ..tls_event("cli", "audit_review")
+    })
+    .await?;
+    drop(log);
+    task.await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,4 +5,5 @@ pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
 pub mod proof;
+pub mod review;
 pub mod verify;

@@ -514,3 +514,72 @@ async fn audit_verify_and_prove_from_the_command_line() {
     let missing = run(&served, &["audit", "prove", "999"], "");
     assert!(!missing.status.success());
 }
+
+#[tokio::test]
+async fn the_review_flags_repeated_failures_and_is_itself_recorded() {
+    let mut served = Served::start().await;
+    let client = served.client();
+    for _ in 0..5 {
+        let refused = client
+            .post(served.url("patient", "/api/v1/session"))
+            .json(&json!({ "login_id": "nobody.here", "password": "Wrong-pass-1!" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    }
+    served.signal(libc::SIGTERM);
+    assert!(served.wait().await.success());
+    let today = enshin_server::clock::today_in_japan();
+    let html = served.dir.path().join("review.html");
+    let reviewed = run(
+        &served,
+        &[
+            "audit",
+            "review",
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        "",
+    );
+    let text = String::from_utf8_lossy(&reviewed.stdout).into_owned();
+    assert!(reviewed.status.success(), "{text}");
+    assert!(
+        text.contains("REPEATED FAILURES: address 127.0.0.1: 5"),
+        "{text}"
+    );
+    assert!(text.contains("(no clinic"), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h1>アクセスログ点検"));
+    let bad_date = run(
+        &served,
+        &["audit", "review", "--from", "2026-13-01", "--to", &today],
+        "",
+    );
+    assert!(!bad_date.status.success());
+
+    // The review is in the log, written by the command line's own designated writer.
+    let store = AuditStore::connect(&served_audit_url(&served))
+        .await
+        .unwrap();
+    let log = entries(&store).await;
+    let review = log
+        .iter()
+        .find(|s| s.entry.action == "audit_review")
+        .expect("the review is recorded");
+    assert_eq!(
+        review.entry.target_id.as_deref(),
+        Some(format!("{today}..{today}").as_str())
+    );
+    assert_eq!(store.writers().await.unwrap().len(), 2);
+    let verified = run(&served, &["audit", "verify", "--json"], "");
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+}
