@@ -42,6 +42,23 @@ pub struct EntryRow {
     pub outcome: &'static str,
 }
 
+/// What an operator searches the log for (LOG-3); `None` matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// From this time, unix ms.
+    pub from: i64,
+    /// Before this time, unix ms.
+    pub to: i64,
+    /// Entries of this clinic.
+    pub clinic_id: Option<String>,
+    /// Entries of this principal.
+    pub principal_id: Option<String>,
+    /// Entries about this target id.
+    pub target_id: Option<String>,
+    /// `allowed`, `denied` or `failed`.
+    pub outcome: Option<String>,
+}
+
 /// A checkpoint as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {
@@ -294,6 +311,58 @@ impl AuditStore {
         .await?;
         rows.iter()
             .map(|r| Ok((to_u64(r.try_get(0)?), r.try_get(1)?)))
+            .collect()
+    }
+
+    /// A page of entries matching `filter`, in time order, after the position `after`
+    /// (`(at_ms, writer, idx)` of the last entry of the previous page).
+    pub async fn search(
+        &self,
+        filter: &AuditFilter,
+        after: Option<(i64, &str, u64)>,
+        limit: u32,
+    ) -> Result<Vec<(i64, String, u64, String)>, sqlx::Error> {
+        let (after_at, after_writer, after_idx) = after.unwrap_or((i64::MIN, "", 0));
+        // Target ids are matched inside the canonical JSON, where an id (letters, digits, `-`, `.`)
+        // stands as written; LIKE's wildcards in it are escaped, anything else cannot match.
+        let target = filter.target_id.as_ref().map(|t| {
+            let escaped = t
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%\"target_id\":\"{escaped}\"%")
+        });
+        let rows = sqlx::query(
+            "SELECT at_ms, writer, idx, body FROM entries \
+             WHERE at_ms >= $1 AND at_ms < $2 \
+               AND ($3 IS NULL OR clinic_id = $3) \
+               AND ($4 IS NULL OR principal_id = $4) \
+               AND ($5 IS NULL OR outcome = $5) \
+               AND ($6 IS NULL OR body LIKE $6 ESCAPE '\\') \
+               AND (at_ms > $7 OR (at_ms = $7 AND (writer > $8 OR (writer = $8 AND idx > $9)))) \
+             ORDER BY at_ms, writer, idx LIMIT $10",
+        )
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(&filter.clinic_id)
+        .bind(&filter.principal_id)
+        .bind(&filter.outcome)
+        .bind(target)
+        .bind(after_at)
+        .bind(after_writer)
+        .bind(to_i64(after_idx))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    to_u64(r.try_get(2)?),
+                    r.try_get(3)?,
+                ))
+            })
             .collect()
     }
 

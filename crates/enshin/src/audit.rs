@@ -14,8 +14,79 @@ use enshin_server::Config;
 use enshin_server::audit::{load_or_create_key, start, writer_id};
 use enshin_server::audit_verify::{prove, verify};
 use enshin_server::tls::tls_event;
-use enshin_store::audit::AuditStore;
+use enshin_store::audit::{AuditFilter, AuditStore};
 use serde_json::json;
+
+/// Search filters.
+#[derive(clap::Args)]
+pub struct FilterArgs {
+    /// First day, YYYY-MM-DD (Japan time) [default: the beginning].
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, YYYY-MM-DD (Japan time), included [default: today].
+    #[arg(long)]
+    to: Option<String>,
+    /// Only this clinic's entries.
+    #[arg(long)]
+    clinic: Option<String>,
+    /// Only this principal's (account id).
+    #[arg(long)]
+    principal: Option<String>,
+    /// Only entries about this target id.
+    #[arg(long)]
+    target: Option<String>,
+    /// Only this outcome.
+    #[arg(long, value_parser = ["allowed", "denied", "failed"])]
+    outcome: Option<String>,
+}
+
+fn period(from: Option<&str>, to: Option<&str>) -> anyhow::Result<(i64, i64)> {
+    let first = from.map(japan_day_start).transpose()?.unwrap_or(0);
+    let last = match to {
+        Some(day) => japan_day_start(day)?,
+        None => japan_day_start(&enshin_server::clock::today_in_japan())?,
+    };
+    anyhow::ensure!(first <= last, "--from must not be after --to");
+    Ok((first, last + DAY_MS))
+}
+
+impl FilterArgs {
+    fn filter(&self) -> anyhow::Result<AuditFilter> {
+        let (from, to) = period(self.from.as_deref(), self.to.as_deref())?;
+        Ok(AuditFilter {
+            from,
+            to,
+            clinic_id: self.clinic.clone(),
+            principal_id: self.principal.clone(),
+            target_id: self.target.clone(),
+            outcome: self.outcome.clone(),
+        })
+    }
+}
+
+/// Records an operator's reading of the log through the command line's own designated writer.
+async fn record_reading(
+    config: &Config,
+    store: AuditStore,
+    action: &str,
+    target: (&str, String),
+) -> anyhow::Result<()> {
+    let key = load_or_create_key(&config.data_dir.join("audit-cli.key"))?;
+    let (log, task) = start(store, key, config.data_dir.join("audit-checkpoints.log")).await?;
+    let reviewer = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    log.record(Entry {
+        target_type: Some(target.0.into()),
+        target_id: Some(target.1),
+        principal_id: Some(reviewer),
+        principal_kind: Some("operator".into()),
+        outcome: Outcome::Allowed,
+        ..tls_event("cli", action)
+    })
+    .await?;
+    drop(log);
+    task.await?;
+    Ok(())
+}
 
 /// Access-log commands.
 #[derive(Subcommand)]
@@ -39,6 +110,39 @@ pub enum AuditCommand {
     CheckProof {
         /// The proof file (JSON).
         file: PathBuf,
+    },
+    /// Search the log (LOG-3): by time, clinic, principal, target, outcome; a page at a time.
+    Search {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Entries per page.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Continue after this position (printed at the end of the previous page).
+        #[arg(long)]
+        after: Option<String>,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export one clinic's entries for an incident investigation, as JSON Lines or as a FHIR R4
+    /// AuditEvent Bundle (mode 0600); the export is recorded.
+    Export {
+        /// The clinic.
+        #[arg(long)]
+        clinic: String,
+        /// First day, YYYY-MM-DD (Japan time) [default: the beginning].
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (Japan time), included [default: today].
+        #[arg(long)]
+        to: Option<String>,
+        /// `jsonl` or `fhir`.
+        #[arg(long, value_parser = ["jsonl", "fhir"])]
+        format: String,
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// The periodic review (LOG-6): per clinic, volume, off-hours access, bulk reads, repeated
     /// failures, new certificates and addresses, refused certificates. The review is recorded.
@@ -129,6 +233,124 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Review { from, to, html } => run_review(config, &from, &to, html).await,
+        AuditCommand::Search {
+            filter,
+            limit,
+            after,
+            json,
+        } => {
+            let filter = filter.filter()?;
+            let after = after
+                .as_deref()
+                .map(|a| {
+                    let mut parts = a.splitn(3, ':');
+                    let at = parts.next()?.parse().ok()?;
+                    let writer = parts.next()?.to_owned();
+                    let idx = parts.next()?.parse().ok()?;
+                    Some((at, writer, idx))
+                })
+                .map(|a| a.context("--after is the position printed by the previous page"))
+                .transpose()?;
+            let store = store(config).await?;
+            let page = store
+                .search(
+                    &filter,
+                    after.as_ref().map(|(at, w, i)| (*at, w.as_str(), *i)),
+                    limit.clamp(1, 10_000),
+                )
+                .await;
+            store.close().await;
+            let page = page?;
+            for (_, _, _, body) in &page {
+                let Some(s) = Sealed::from_bytes(body.as_bytes()) else {
+                    continue;
+                };
+                if json {
+                    say!("{body}");
+                } else {
+                    let e = &s.entry;
+                    say!(
+                        "{}  {} {}  {} {}  {}  {}  clinic {}  target {}  from {}",
+                        enshin_server::clock::japan_time(e.at_ms),
+                        e.listener,
+                        e.action,
+                        e.status,
+                        e.outcome.as_str(),
+                        e.principal_id.as_deref().unwrap_or("-"),
+                        e.role.as_deref().unwrap_or("-"),
+                        e.clinic_id.as_deref().unwrap_or("-"),
+                        e.target_id.as_deref().unwrap_or("-"),
+                        e.source.as_deref().unwrap_or("-"),
+                    );
+                }
+            }
+            if page.len() as u32 == limit.clamp(1, 10_000)
+                && let Some((at, writer, idx, _)) = page.last()
+            {
+                eprintln!("more: --after {at}:{writer}:{idx}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Export {
+            clinic,
+            from,
+            to,
+            format,
+            out,
+        } => {
+            anyhow::ensure!(
+                !out.exists(),
+                "{} exists; choose another file",
+                out.display()
+            );
+            let (from_ms, to_ms) = period(from.as_deref(), to.as_deref())?;
+            let filter = AuditFilter {
+                from: from_ms,
+                to: to_ms,
+                clinic_id: Some(clinic.clone()),
+                ..AuditFilter::default()
+            };
+            let store = store(config).await?;
+            let mut entries = Vec::new();
+            let mut after: Option<(i64, String, u64)> = None;
+            loop {
+                let page = store
+                    .search(
+                        &filter,
+                        after.as_ref().map(|(a, w, i)| (*a, w.as_str(), *i)),
+                        10_000,
+                    )
+                    .await?;
+                let Some((at, writer, idx, _)) = page.last() else {
+                    break;
+                };
+                after = Some((*at, writer.clone(), *idx));
+                entries.extend(
+                    page.into_iter()
+                        .filter_map(|(_, _, _, b)| Sealed::from_bytes(b.as_bytes())),
+                );
+            }
+            let text = if format == "fhir" {
+                serde_json::to_string_pretty(&enshin_core::audit::fhir::bundle(
+                    &entries,
+                    enshin_server::clock::now_ms(),
+                ))?
+            } else {
+                entries
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(&s.to_bytes()).into_owned() + "\n")
+                    .collect()
+            };
+            enshin_store::files::write_new_private(&out, text.as_bytes())
+                .with_context(|| format!("writing {}", out.display()))?;
+            say!(
+                "exported {} entries of clinic {clinic} to {} ({format})",
+                entries.len(),
+                out.display()
+            );
+            record_reading(config, store, "audit_export", ("clinic", clinic)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         AuditCommand::CheckProof { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -270,21 +492,13 @@ async fn run_review(
         std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
         say!("\nHTML report: {}", path.display());
     }
-    // The review itself is an access to the log and is recorded (LOG-6): by the CLI's own
-    // designated writer, whose key lives beside the server's.
-    let key = load_or_create_key(&config.data_dir.join("audit-cli.key"))?;
-    let (log, task) = start(store, key, config.data_dir.join("audit-checkpoints.log")).await?;
-    let reviewer = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    log.record(Entry {
-        target_type: Some("period".into()),
-        target_id: Some(format!("{from}..{to}")),
-        principal_id: Some(reviewer),
-        principal_kind: Some("operator".into()),
-        outcome: Outcome::Allowed,
-        ..tls_event("cli", "audit_review")
-    })
+    // The review itself is an access to the log and is recorded (LOG-6).
+    record_reading(
+        config,
+        store,
+        "audit_review",
+        ("period", format!("{from}..{to}")),
+    )
     .await?;
-    drop(log);
-    task.await?;
     Ok(ExitCode::SUCCESS)
 }

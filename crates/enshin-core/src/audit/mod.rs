@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod entry;
+pub mod fhir;
 pub mod merkle;
 pub mod proof;
 pub mod review;

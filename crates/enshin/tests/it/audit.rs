@@ -583,3 +583,144 @@ async fn the_review_flags_repeated_failures_and_is_itself_recorded() {
         String::from_utf8_lossy(&verified.stdout)
     );
 }
+
+#[tokio::test]
+async fn operators_search_and_export_a_clinics_entries_and_the_export_is_recorded() {
+    let served = Served::start().await;
+    let clinic = crate::operator_cli::add_clinic(&served, "検索クリニック");
+    let clinic_id = clinic["id"].as_str().unwrap();
+    let member = crate::operator_cli::ok_json(&run(
+        &served,
+        &[
+            "member",
+            "add",
+            "--clinic",
+            clinic_id,
+            "--role",
+            "doctor",
+            "--login-id",
+            "isha",
+            "--name",
+            "医師",
+            "--json",
+        ],
+        "Kaede-77-river!\n",
+    ));
+    let p12 = served.dir.path().join("pc.p12");
+    let issued = crate::operator_cli::ok_json(&run(
+        &served,
+        &[
+            "cert",
+            "issue",
+            "--clinic",
+            clinic_id,
+            "--out",
+            p12.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    ));
+    let ca_pem = std::fs::read_to_string(served.data_dir.join("pki/ca.crt")).unwrap();
+    let pc = enshin_testkit::pkcs12_client(
+        &ca_pem,
+        &std::fs::read(&p12).unwrap(),
+        issued["password"].as_str().unwrap(),
+    );
+    for password in ["Kaede-77-river!", "wrong-Password-1"] {
+        pc.post(served.url("clinic", "/api/v1/session"))
+            .json(&json!({ "login_id": "isha", "password": password }))
+            .send()
+            .await
+            .unwrap();
+    }
+    let lines = |output: &std::process::Output| -> Vec<Value> {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let all = lines(&run(
+        &served,
+        &["audit", "search", "--clinic", clinic_id, "--json"],
+        "",
+    ));
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.iter().all(|e| e["entry"]["clinic_id"] == clinic_id));
+    let denied = lines(&run(
+        &served,
+        &[
+            "audit",
+            "search",
+            "--clinic",
+            clinic_id,
+            "--outcome",
+            "denied",
+            "--json",
+        ],
+        "",
+    ));
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0]["entry"]["principal_id"], member["id"]);
+    // One entry per page, continued with the printed position.
+    let first = run(
+        &served,
+        &[
+            "audit", "search", "--clinic", clinic_id, "--limit", "1", "--json",
+        ],
+        "",
+    );
+    let more = String::from_utf8_lossy(&first.stderr).into_owned();
+    let after = more
+        .lines()
+        .find_map(|l| l.strip_prefix("more: --after "))
+        .expect("a position to continue from");
+    let second = lines(&run(
+        &served,
+        &[
+            "audit", "search", "--clinic", clinic_id, "--limit", "1", "--after", after, "--json",
+        ],
+        "",
+    ));
+    assert_eq!(second.len(), 1);
+    assert_ne!(second[0], lines(&first)[0]);
+
+    let jsonl = served.dir.path().join("export.jsonl");
+    let fhir = served.dir.path().join("export.json");
+    for (format, path) in [("jsonl", &jsonl), ("fhir", &fhir)] {
+        let out = run(
+            &served,
+            &[
+                "audit",
+                "export",
+                "--clinic",
+                clinic_id,
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(path).unwrap().permissions()
+            ) & 0o777,
+            0o600
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&jsonl).unwrap().lines().count(), 2);
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&fhir).unwrap()).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["total"], 2);
+    assert_eq!(bundle["entry"][0]["resource"]["resourceType"], "AuditEvent");
+    let exports = lines(&run(&served, &["audit", "search", "--json"], ""))
+        .into_iter()
+        .filter(|e| e["entry"]["action"] == "audit_export")
+        .count();
+    assert_eq!(exports, 2, "each export is recorded");
+}
