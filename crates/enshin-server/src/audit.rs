@@ -166,12 +166,16 @@ struct Writer {
     checkpointed: u64,
     checkpoint_file: PathBuf,
     health: Arc<AuditHealth>,
+    stale: bool,
 }
 
 impl Writer {
     /// Picks up where this writer's log ends: its last checkpoint's frontier, then the entries
     /// written after it.
     async fn resume(&mut self) -> Result<(), AuditStartError> {
+        self.frontier = Frontier::default();
+        self.prev = NO_PREVIOUS;
+        self.checkpointed = 0;
         let last = self.store.checkpoints(&self.id).await?.into_iter().last();
         if let Some(cp) = &last {
             self.frontier = Frontier::decode(&cp.frontier)
@@ -208,6 +212,22 @@ impl Writer {
     }
 
     async fn write_batch(&mut self, jobs: Vec<Job>) {
+        // After a failed batch the store may hold more than we know (a commit whose answer was
+        // lost): pick up from the store again before appending, or indices would collide forever.
+        if self.stale {
+            match self.resume().await {
+                Ok(()) => self.stale = false,
+                Err(error) => {
+                    tracing::error!(%error, "access log not resumed; the requests fail closed");
+                    for job in jobs {
+                        if let Some(done) = job.done {
+                            let _ = done.send(Err(AuditError::Unwritable));
+                        }
+                    }
+                    return;
+                }
+            }
+        }
         let mut rows = Vec::with_capacity(jobs.len());
         let mut leaves = Vec::with_capacity(jobs.len());
         let mut prev = self.prev;
@@ -246,6 +266,7 @@ impl Writer {
                 }
             }
             Err(error) => {
+                self.stale = true;
                 self.health.failing.store(true, Ordering::Relaxed);
                 tracing::error!(%error, entries = rows.len(), "access log batch not written; the requests fail closed");
                 for job in jobs {
@@ -329,6 +350,7 @@ pub async fn start(
         checkpointed: 0,
         checkpoint_file,
         health: health.clone(),
+        stale: false,
     };
     writer.resume().await?;
     let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);

@@ -391,6 +391,18 @@ async fn an_unwritable_access_log_fails_requests_closed_and_shows_in_healthz() {
         .await
         .unwrap();
     assert_eq!(health["audit"], "ok");
+    // The writer picked up from the store again: more requests, and the log still verifies.
+    for _ in 0..3 {
+        let ok = client
+            .get(app.patient_url("/api/v1/terms"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+    let mut app = app;
+    app.stop_server().await;
+    assert_eq!(verify(&app, &store).await.finding, None);
     app.stop().await;
 }
 
