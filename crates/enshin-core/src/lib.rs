@@ -9,3 +9,4 @@ pub mod patient;
 pub mod people;
 pub mod pki;
 pub mod session;
+pub mod totp;
