@@ -22,6 +22,12 @@ impl SessionPolicy {
         idle_ms: 30 * 60_000,
         absolute_ms: 12 * 3_600_000,
     };
+
+    /// Operators' sessions are shorter (AUTH-9): 15 minutes idle, 8 hours in all.
+    pub const OPERATOR: Self = Self {
+        idle_ms: 15 * 60_000,
+        absolute_ms: 8 * 3_600_000,
+    };
 }
 
 /// Why a session no longer admits requests.

@@ -245,9 +245,11 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     };
     let (stop, stopped) = watch::channel(false);
     // Patients' own profiles are sealed with a key of their own (they belong to no clinic).
-    match prepared.keyring.create(PATIENT_KEY) {
-        Ok(()) | Err(KeyringError::Exists(_)) => {}
-        Err(e) => return Err(LaunchError::DataDir(DataDirError::Keyring(e))),
+    for key in [PATIENT_KEY, crate::operators::OPERATOR_KEY] {
+        match prepared.keyring.create(key) {
+            Ok(()) | Err(KeyringError::Exists(_)) => {}
+            Err(e) => return Err(LaunchError::DataDir(DataDirError::Keyring(e))),
+        }
     }
     let keyring = Arc::new(prepared.keyring);
     let common_passwords = Arc::new(CommonPasswords::bundled());

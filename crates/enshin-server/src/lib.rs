@@ -15,6 +15,7 @@ pub mod health;
 pub mod listener;
 pub mod members;
 pub mod middleware;
+pub mod operators;
 pub mod patients;
 pub mod people;
 pub mod routes;

@@ -46,18 +46,15 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The router of one listener.
 pub fn router(state: AppState) -> Router {
     let listener = state.listener;
-    let mut router = Router::new();
-    // Operators get their routes with TOTP log-in (issue 6).
-    if listener != ListenerKind::Operator {
-        router = router
-            .route(
-                "/api/v1/session",
-                post(session::login).delete(session::logout),
-            )
-            .route("/api/v1/me", get(session::me))
-            .route("/api/v1/sessions", get(session::list_own))
-            .route("/api/v1/sessions/{id}", delete(session::end_own));
-    }
+    // Every listener has the session API; operators log in with a TOTP code as well.
+    let mut router = Router::new()
+        .route(
+            "/api/v1/session",
+            post(session::login).delete(session::logout),
+        )
+        .route("/api/v1/me", get(session::me))
+        .route("/api/v1/sessions", get(session::list_own))
+        .route("/api/v1/sessions/{id}", delete(session::end_own));
     if listener == ListenerKind::Clinic {
         router = router
             .route("/api/v1/members", get(members::list).post(members::add))
@@ -76,16 +73,13 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/terms", get(patients::terms))
             .route("/api/v1/terms/accept", post(patients::accept));
     }
-    let mut router = crate::web::pages(router, listener);
+    let router = crate::web::pages(router, listener);
     // Every route above gets an access-log entry; health checks and the stylesheet touch no data.
-    // (The operator listener has none yet; its routes come with the operator issue.)
-    if listener != ListenerKind::Operator {
-        router = router.route_layer(axum::middleware::from_fn_with_state(
+    router
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::access::record,
-        ));
-    }
-    router
+        ))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(crate::web::stylesheet))
         .fallback(|| async { ApiError::not_found() })

@@ -10,7 +10,7 @@ use axum::{Extension, Json};
 use enshin_core::authz::{Action, Actor, Target, authorize};
 use enshin_core::password::{self, HashParams, Verified};
 use enshin_core::people::{AccountKind, LoginId, Role};
-use enshin_core::session::{SessionTimes, ThrottleScope, new_token, token_digest};
+use enshin_core::session::{SessionPolicy, SessionTimes, ThrottleScope, new_token, token_digest};
 use enshin_store::sessions::{NewSession, SessionRecord};
 use serde::Deserialize;
 use serde_json::json;
@@ -38,6 +38,9 @@ const TOUCH_EVERY_MS: i64 = 15_000;
 struct LoginBody {
     login_id: String,
     password: String,
+    /// Operators only: the current TOTP code (AUTH-9).
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 /// Parses a JSON body into `T`, answering 413/400/422 with a message instead of a panic.
@@ -66,6 +69,15 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
             )
         }
     })
+}
+
+/// The session lifetimes of an account kind: operators' are fixed and shorter (AUTH-9).
+fn policy_for(state: &AppState, kind: &str) -> SessionPolicy {
+    if kind == AccountKind::Operator.as_str() {
+        SessionPolicy::OPERATOR
+    } else {
+        state.sessions
+    }
 }
 
 fn account_kind(listener: ListenerKind) -> AccountKind {
@@ -136,6 +148,7 @@ pub async fn login(
         started,
         &body.login_id,
         body.password,
+        body.totp.as_deref(),
     )
     .await?;
     let mut response = (
@@ -182,6 +195,7 @@ pub async fn sign_in(
     started: tokio::time::Instant,
     typed_login_id: &str,
     typed_password: String,
+    typed_totp: Option<&str>,
 ) -> Result<SignedIn, ApiError> {
     let typed = zeroize::Zeroizing::new(typed_password);
     if typed.len() > MAX_PASSWORD_BYTES {
@@ -258,6 +272,30 @@ pub async fn sign_in(
             return Err(invalid_credentials());
         }
     };
+    if kind == AccountKind::Operator {
+        // AUTH-9: the second factor, with a throttle of its own, answered like a wrong password.
+        let subject = format!("totp:{}", account.account_id);
+        if let Some(until) = state
+            .store
+            .locked_until(ThrottleScope::Account, &subject, now)
+            .await?
+        {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed log-ins; try again later",
+            )
+            .with_retry_after((until - now) / 1000 + 1));
+        }
+        if !crate::operators::totp_accepted(state, &account.account_id, typed_totp).await? {
+            state
+                .store
+                .record_failure(ThrottleScope::Account, &subject, now)
+                .await?;
+            tokio::time::sleep_until(started + FAILED_LOGIN_FLOOR).await;
+            return Err(invalid_credentials());
+        }
+    }
     if verified == Verified::YesRehash {
         let hash = tokio::task::spawn_blocking(move || password::hash(&typed, HashParams::OWASP))
             .await
@@ -292,7 +330,7 @@ pub async fn sign_in(
         clinic_id: account.clinic_id.clone(),
         session_id: Some(id.clone()),
     });
-    let expires_at = state.sessions.expires_at(SessionTimes {
+    let expires_at = policy_for(state, kind.as_str()).expires_at(SessionTimes {
         created_at: now,
         last_seen_at: now,
         ended_at: None,
@@ -363,7 +401,7 @@ pub async fn authenticate(
         last_seen_at: session.last_seen_at,
         ended_at: session.ended_at,
     };
-    if let Err(end) = state.sessions.check(times, now) {
+    if let Err(end) = policy_for(state, &session.kind).check(times, now) {
         if session.ended_at.is_none() {
             let reason = format!("{end:?}").to_lowercase();
             state.store.end_session(&session.id, now, &reason).await?;
@@ -550,7 +588,9 @@ pub async fn own_sessions(
                 last_seen_at: s.last_seen_at,
                 ended_at: None,
             };
-            state.sessions.check(times, now).is_ok()
+            policy_for(state, &auth.session.kind)
+                .check(times, now)
+                .is_ok()
         })
         .map(|s| OpenSession {
             current: s.id == auth.session.id,

@@ -7,6 +7,7 @@ pub mod db;
 pub mod files;
 pub mod keyring;
 pub mod migrations;
+pub mod operators;
 pub mod patients;
 pub mod people;
 pub mod sessions;

@@ -39,4 +39,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0004, "patients"),
     (0005, "registration_throttle"),
     (0006, "client_certificates"),
+    (0007, "operators"),
 ];

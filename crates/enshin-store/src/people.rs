@@ -17,6 +17,9 @@ pub enum PeopleError {
     /// No member has this login ID.
     #[error("there is no clinic member with login ID {0}")]
     NoSuchMember(String),
+    /// No operator has this login ID.
+    #[error("there is no operator with login ID {0}")]
+    NoSuchOperator(String),
     /// The database failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -185,19 +188,35 @@ impl Store {
         login_id: &LoginId,
         now_ms: i64,
     ) -> Result<bool, PeopleError> {
-        let mut tx = self.pool().begin().await?;
-        let row = sqlx::query("SELECT disabled_at FROM accounts WHERE kind = $1 AND login_id = $2")
-            .bind(AccountKind::Member.as_str())
-            .bind(login_id.as_str())
-            .fetch_optional(&mut *tx)
+        self.disable_account(AccountKind::Member, login_id, now_ms)
             .await?
-            .ok_or_else(|| PeopleError::NoSuchMember(login_id.to_string()))?;
+            .ok_or_else(|| PeopleError::NoSuchMember(login_id.to_string()))
+    }
+
+    /// Disables an account of `kind` and ends its sessions in the same transaction (AUTH-7);
+    /// `None` when there is no such account, `Some(false)` when it was disabled already.
+    pub async fn disable_account(
+        &self,
+        kind: AccountKind,
+        login_id: &LoginId,
+        now_ms: i64,
+    ) -> Result<Option<bool>, PeopleError> {
+        let mut tx = self.pool().begin().await?;
+        let Some(row) =
+            sqlx::query("SELECT disabled_at FROM accounts WHERE kind = $1 AND login_id = $2")
+                .bind(kind.as_str())
+                .bind(login_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(None);
+        };
         if row.try_get::<Option<i64>, _>(0)?.is_some() {
-            return Ok(false);
+            return Ok(Some(false));
         }
         sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE kind = $2 AND login_id = $3")
             .bind(now_ms)
-            .bind(AccountKind::Member.as_str())
+            .bind(kind.as_str())
             .bind(login_id.as_str())
             .execute(&mut *tx)
             .await?;
@@ -207,12 +226,12 @@ impl Store {
              AND account_id = (SELECT id FROM accounts WHERE kind = $2 AND login_id = $3)",
         )
         .bind(now_ms)
-        .bind(AccountKind::Member.as_str())
+        .bind(kind.as_str())
         .bind(login_id.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(true))
     }
 
     /// The members of a clinic, by login ID.

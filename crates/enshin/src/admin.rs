@@ -74,7 +74,7 @@ pub async fn store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// Reads a password: prompted without echo on a terminal, else the first line of stdin.
-fn read_password() -> anyhow::Result<zeroize::Zeroizing<String>> {
+pub fn read_password() -> anyhow::Result<zeroize::Zeroizing<String>> {
     if std::io::stdin().is_terminal() {
         return Ok(zeroize::Zeroizing::new(rpassword::prompt_password(
             "initial password: ",

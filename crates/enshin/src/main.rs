@@ -110,6 +110,9 @@ enum Command {
     /// Clinic members: add one (password read from stdin), disable one.
     #[command(subcommand)]
     Member(admin::MemberCommand),
+    /// Operators: add one (password from stdin, TOTP secret shown once), disable one.
+    #[command(subcommand)]
+    Operator(operators::OperatorCommand),
     /// Clinic client certificates: issue (PKCS#12), list, revoke.
     #[command(subcommand)]
     Cert(certs::CertCommand),
@@ -128,6 +131,7 @@ macro_rules! say {
 mod admin;
 mod audit;
 mod certs;
+mod operators;
 mod serve;
 
 fn load_config(
@@ -195,6 +199,7 @@ fn main() -> ExitCode {
             Command::Clinic(command) => done(admin::clinic(&config, command).await),
             Command::Member(command) => done(admin::member(&config, command).await),
             Command::Cert(command) => done(certs::cert(&config, command).await),
+            Command::Operator(command) => done(operators::operator(&config, command).await),
             // Exit 1 means "verified and found a problem"; a verification that cannot run is 2.
             Command::Audit(command) => audit::audit(&config, command)
                 .await

@@ -72,6 +72,7 @@ pub async fn login(
         started,
         &posted.login_id,
         posted.password,
+        None,
     )
     .await
     {

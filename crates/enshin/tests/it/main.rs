@@ -7,6 +7,7 @@ mod demo;
 mod listeners;
 mod matrix;
 mod operator_cli;
+mod operators;
 mod pages;
 mod pages_matrix;
 mod patients;

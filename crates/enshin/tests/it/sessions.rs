@@ -311,15 +311,23 @@ async fn malformed_oversized_and_hostile_log_ins_get_clear_4xx_answers() {
                 .is_some_and(|m| !m.is_empty())
         );
     }
-    // Password-only log-in does not exist on the operator listener (NET-3; operators need TOTP).
+    // The operator listener logs in operators only (NET-3): a member's credentials get the 401
+    // of an unknown ID there, and a malformed body a 422.
     let operator = https_client(app.ca_pem(), None);
-    let missing = operator
+    let malformed = operator
         .post(app.operator_url("/api/v1/session"))
         .json(&json!({}))
         .send()
         .await
         .unwrap();
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let member_there = operator
+        .post(app.operator_url("/api/v1/session"))
+        .json(&json!({ "login_id": m.login_id, "password": m.password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member_there.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         login(&client, &app, &m.login_id, &m.password)
             .await

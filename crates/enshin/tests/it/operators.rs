@@ -1,0 +1,202 @@
+//! Operators: `enshin operator add` with a TOTP secret, log-in with password and a code that
+//! works once (also against two racing requests), TOTP throttling, short sessions, disabling.
+// covers AUTH-9, AUTH-10, SESS-1, SESS-2
+
+use enshin_core::totp::{code_at, step_of};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::cli::Served;
+use crate::operator_cli::{ok_json, run};
+
+const PASSWORD: &str = "Hinoki-88-forest!";
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.chars() {
+        buffer = (buffer << 5) | ALPHABET.find(c).expect("base32") as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn secret_of(uri: &str) -> Vec<u8> {
+    let secret = uri
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("secret="))
+        .expect("a secret in the URI");
+    base32_decode(secret)
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+async fn log_in(
+    served: &Served,
+    login_id: &str,
+    password: &str,
+    totp: Option<String>,
+) -> (StatusCode, Value) {
+    let mut body = json!({ "login_id": login_id, "password": password });
+    if let Some(code) = totp {
+        body["totp"] = json!(code);
+    }
+    let response = served
+        .client()
+        .post(served.url("operator", "/api/v1/session"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_operator_logs_in_with_a_password_and_a_totp_code_that_works_once() {
+    let served = Served::start().await;
+    let added = ok_json(&run(
+        &served,
+        &["operator", "add", "ops.one", "--json"],
+        &format!("{PASSWORD}\n"),
+    ));
+    let uri = added["otpauth_uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/enshin:ops.one?secret="),
+        "{uri}"
+    );
+    assert!(uri.ends_with("&issuer=enshin&algorithm=SHA1&digits=6&period=30"));
+    let secret = secret_of(uri);
+    assert_eq!(secret.len(), 20);
+    let url = match &served._db {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}", served.data_dir.join("enshin.db").display()),
+    };
+    let store = enshin_store::Store::connect(&url).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT totp_secret FROM operators")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(stored.len() > secret.len());
+    assert!(
+        !stored.windows(secret.len()).any(|w| w == secret.as_slice()),
+        "the TOTP secret is sealed at rest"
+    );
+
+    let step = step_of(now_secs());
+    let code = |s: u64| format!("{:06}", code_at(&secret, s));
+    // Without a code, or with a wrong one: the same 401 as a wrong password.
+    let (status, body) = log_in(&served, "ops.one", PASSWORD, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+    );
+    let wrong = format!("{:06}", (code_at(&secret, step) + 1) % 1_000_000);
+    assert_eq!(
+        log_in(&served, "ops.one", PASSWORD, Some(wrong)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, wrong_password) =
+        log_in(&served, "ops.one", "Wrong-pass-1!", Some(code(step))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong_password, body,
+        "a wrong code and a wrong password answer alike"
+    );
+
+    let (status, session) = log_in(&served, "ops.one", PASSWORD, Some(code(step))).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let token = session["token"].as_str().unwrap();
+    let me: Value = served
+        .client()
+        .get(served.url("operator", "/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["kind"], "operator");
+    let expires_in = session["expires_at"].as_i64().unwrap() - now_secs() as i64 * 1000;
+    assert!(
+        (14 * 60_000..=15 * 60_000 + 1000).contains(&expires_in),
+        "15 min idle: {expires_in}"
+    );
+    // The same code again: refused.
+    assert_eq!(
+        log_in(&served, "ops.one", PASSWORD, Some(code(step)))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Two requests racing with the next step's code: exactly one gets in.
+    let next = code(step + 1);
+    let (a, b) = tokio::join!(
+        log_in(&served, "ops.one", PASSWORD, Some(next.clone())),
+        log_in(&served, "ops.one", PASSWORD, Some(next))
+    );
+    let created = [a.0, b.0]
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{a:?} {b:?}");
+
+    // Disabling ends the session at once.
+    let disabled = run(&served, &["operator", "disable", "ops.one"], "");
+    assert!(disabled.status.success());
+    let after = served
+        .client()
+        .get(served.url("operator", "/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn wrong_totp_codes_are_throttled_on_their_own() {
+    let served = Served::start().await;
+    let added = ok_json(&run(
+        &served,
+        &["operator", "add", "ops.two", "--json"],
+        &format!("{PASSWORD}\n"),
+    ));
+    let secret = secret_of(added["otpauth_uri"].as_str().unwrap());
+    let step = step_of(now_secs());
+    let wrong = format!("{:06}", (code_at(&secret, step) + 500_000) % 1_000_000);
+    for _ in 0..5 {
+        assert_eq!(
+            log_in(&served, "ops.two", PASSWORD, Some(wrong.clone()))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, body) = log_in(
+        &served,
+        "ops.two",
+        PASSWORD,
+        Some(format!("{:06}", code_at(&secret, step))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let refused = run(&served, &["operator", "add", "ops.three"], "password\n");
+    assert!(
+        !refused.status.success(),
+        "the password policy applies to operators"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("password rejected"));
+}
