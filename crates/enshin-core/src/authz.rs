@@ -103,6 +103,8 @@ pub enum Scope {
     OwnAccount,
     /// Only things of the actor's own clinic.
     OwnClinic,
+    /// The service as a whole (operators), never the data inside clinics.
+    Service,
 }
 
 /// Everything a person can do through the service; each route performs exactly one.
@@ -130,11 +132,17 @@ pub enum Action {
     ListCertificates,
     /// Read one's own profile (a patient's names, birth date, contact).
     ReadOwnProfile,
+    /// List the clinics of the service (names and member counts, no personal data).
+    ListClinics,
+    /// Search and read the access log (LOG-3).
+    ReadAccessLog,
+    /// End every session of any account (SESS-2).
+    EndAnySessions,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -146,6 +154,9 @@ impl Action {
         Action::ChangeMemberRole,
         Action::ListCertificates,
         Action::AcceptTerms,
+        Action::ListClinics,
+        Action::ReadAccessLog,
+        Action::EndAnySessions,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -162,6 +173,9 @@ impl Action {
             Self::AddMember => "add_member",
             Self::ListCertificates => "list_certificates",
             Self::ReadOwnProfile => "read_own_profile",
+            Self::ListClinics => "list_clinics",
+            Self::ReadAccessLog => "read_access_log",
+            Self::EndAnySessions => "end_any_sessions",
         }
     }
 
@@ -180,6 +194,9 @@ impl Action {
             | Self::AddMember
             | Self::ListCertificates => (&[Admin], Scope::OwnClinic),
             Self::AcceptTerms | Self::ReadOwnProfile => (&[Patient], Scope::OwnAccount),
+            Self::ListClinics | Self::ReadAccessLog | Self::EndAnySessions => {
+                (&[Operator], Scope::Service)
+            }
         }
     }
 }
@@ -191,6 +208,8 @@ pub enum Target<'a> {
     Account(&'a str),
     /// Something of a clinic.
     Clinic(&'a str),
+    /// The service as a whole.
+    Service,
 }
 
 /// Why an action is refused.
@@ -215,6 +234,7 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<()
         (Scope::OwnClinic, Target::Clinic(id)) => {
             matches!(actor, Actor::Member { clinic_id, .. } if clinic_id == id)
         }
+        (Scope::Service, Target::Service) => true,
         _ => false,
     };
     if in_scope {
@@ -242,6 +262,7 @@ pub fn matrix_markdown() -> String {
         let scope = match scope {
             Scope::OwnAccount => "own account",
             Scope::OwnClinic => "own clinic",
+            Scope::Service => "the service",
         };
         out.push_str(&format!("| `{}` | {scope} |", action.name()));
         for who in Who::ALL {

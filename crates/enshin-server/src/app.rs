@@ -201,7 +201,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     audit_store.migrate().await?;
     let writer_key = audit::load_or_create_key(&prepared.root.join("audit-writer.key"))?;
     let (audit_log, audit_task) = audit::start(
-        audit_store,
+        audit_store.clone(),
         writer_key,
         prepared.root.join("audit-checkpoints.log"),
     )
@@ -270,6 +270,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         ca: ca.clone(),
         refused_certificates,
         audit: audit_log,
+        audit_store,
     };
     let mut tasks: Vec<JoinHandle<()>> = listeners
         .into_iter()

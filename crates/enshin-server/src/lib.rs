@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod certs;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod datadir;
 pub mod demo;
 pub mod error;

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
-use crate::{certificates, members, patients, session};
+use crate::{certificates, console, members, patients, session};
 
 /// What handlers of one listener share.
 #[derive(Clone)]
@@ -38,6 +38,8 @@ pub struct AppState {
     pub refused_certificates: Arc<std::sync::atomic::AtomicU64>,
     /// The access log of this instance.
     pub audit: crate::audit::AuditLog,
+    /// The access log's store, for operators' reading (LOG-3).
+    pub audit_store: enshin_store::audit::AuditStore,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -65,6 +67,15 @@ pub fn router(state: AppState) -> Router {
                 delete(members::end_sessions),
             )
             .route("/api/v1/certificates", get(certificates::list));
+    }
+    if listener == ListenerKind::Operator {
+        router = router
+            .route("/api/v1/clinics", get(console::clinics))
+            .route("/api/v1/audit", get(console::audit))
+            .route(
+                "/api/v1/accounts/{id}/sessions",
+                delete(console::end_sessions),
+            );
     }
     if listener == ListenerKind::Patient {
         router = router

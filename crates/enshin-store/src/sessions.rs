@@ -276,6 +276,15 @@ impl Store {
             .await
     }
 
+    /// Whether an account with this id exists.
+    pub async fn account_exists(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Ends every open session of an account (forced log-off, SESS-2); returns how many.
     pub async fn end_sessions_of(
         &self,

@@ -191,6 +191,50 @@ pub struct TestMember {
     pub password: String,
 }
 
+/// An operator created for a test.
+#[derive(Debug, Clone)]
+pub struct TestOperator {
+    /// Account id.
+    pub id: String,
+    /// Login ID.
+    pub login_id: String,
+    /// Password.
+    pub password: String,
+    /// The TOTP secret.
+    pub secret: Vec<u8>,
+}
+
+impl TestOperator {
+    /// The TOTP code of the current step plus `ahead` steps.
+    pub fn code(&self, ahead: u64) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let step = enshin_core::totp::step_of(now) + ahead;
+        format!("{:06}", enshin_core::totp::code_at(&self.secret, step))
+    }
+}
+
+/// The secret of an `otpauth://` URI (base32 without padding).
+pub fn totp_secret_of(uri: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let text = uri
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("secret="))
+        .expect("a secret in the URI");
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.chars() {
+        let value = ALPHABET.find(c).expect("base32") as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
 /// A running server for one test.
 pub struct TestApp {
     running: Option<Running>,
@@ -319,6 +363,29 @@ impl TestApp {
     pub async fn clinic_client(&self, clinic_id: &str) -> reqwest::Client {
         let identity = self.issue_client_cert(clinic_id).await;
         https_client(&self.ca_pem, Some(&identity))
+    }
+
+    /// Adds an operator through the same code as `enshin operator add`; returns it with its
+    /// TOTP secret (as the authenticator app would hold it).
+    pub async fn add_operator(&self, login_id: &str) -> TestOperator {
+        let state = self.running.as_ref().expect("running").state();
+        let password = "Hinoki-88-forest!".to_owned();
+        let created = enshin_server::operators::add_operator(
+            &state.store,
+            &state.keyring,
+            &CommonPasswords::bundled(),
+            login_id,
+            login_id,
+            &password,
+        )
+        .await
+        .expect("operator");
+        TestOperator {
+            id: created.id,
+            login_id: created.login_id.as_str().to_owned(),
+            password,
+            secret: totp_secret_of(&created.otpauth_uri),
+        }
     }
 
     /// The server's database.

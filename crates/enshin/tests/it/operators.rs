@@ -11,26 +11,8 @@ use crate::operator_cli::{ok_json, run};
 
 const PASSWORD: &str = "Hinoki-88-forest!";
 
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in text.chars() {
-        buffer = (buffer << 5) | ALPHABET.find(c).expect("base32") as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 fn secret_of(uri: &str) -> Vec<u8> {
-    let secret = uri
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("secret="))
-        .expect("a secret in the URI");
-    base32_decode(secret)
+    enshin_testkit::totp_secret_of(uri)
 }
 
 fn now_secs() -> u64 {
@@ -199,4 +181,139 @@ async fn wrong_totp_codes_are_throttled_on_their_own() {
         "the password policy applies to operators"
     );
     assert!(String::from_utf8_lossy(&refused.stderr).contains("password rejected"));
+}
+
+#[tokio::test]
+async fn the_operator_console_api_lists_clinics_reads_the_log_and_ends_sessions() {
+    let app = enshin_testkit::spawn_app().await;
+    let clinic = app.add_clinic("コンソール").await;
+    let member = app
+        .add_member(&clinic, enshin_core::people::Role::Doctor)
+        .await;
+    let pc = app.clinic_client(&clinic).await;
+    let member_token = pc
+        .post(app.clinic_url("/api/v1/session"))
+        .json(&json!({ "login_id": member.login_id, "password": member.password }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let op = app.add_operator("ops.console").await;
+    let console = app.client();
+    let session: Value = console
+        .post(app.operator_url("/api/v1/session"))
+        .json(&json!({ "login_id": op.login_id, "password": op.password, "totp": op.code(0) }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"]
+        .as_str()
+        .expect("operator session")
+        .to_owned();
+    let get = |path: String| {
+        console
+            .get(app.operator_url(&path))
+            .bearer_auth(&token)
+            .send()
+    };
+
+    let clinics: Value = get("/api/v1/clinics".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clinics["clinics"][0]["id"], clinic.as_str());
+    assert_eq!(clinics["clinics"][0]["active_members"], 1);
+
+    let log: Value = get(format!("/api/v1/audit?clinic={clinic}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "the member's log-in: {log}");
+    assert_eq!(entries[0]["entry"]["principal_id"], member.id.as_str());
+    let paged: Value = get("/api/v1/audit?limit=1".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let next = paged["next"].as_str().expect("a next position");
+    let second: Value = get(format!("/api/v1/audit?limit=1&after={next}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(second["entries"][0], paged["entries"][0]);
+    for bad in [
+        "from=2026-99-01",
+        "outcome=maybe",
+        "limit=0",
+        "limit=5000",
+        "after=nonsense",
+    ] {
+        let response = get(format!("/api/v1/audit?{bad}")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    // Reading the log is itself in the log (LOG-3).
+    let reads: Value = get(format!("/api/v1/audit?principal={}", op.id))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        reads["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["entry"]["action"] == "GET /api/v1/audit")
+    );
+
+    let ended = console
+        .delete(app.operator_url(&format!("/api/v1/accounts/{}/sessions", member.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    let after = pc
+        .get(app.clinic_url("/api/v1/me"))
+        .bearer_auth(&member_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        StatusCode::UNAUTHORIZED,
+        "the operator ended the member's session"
+    );
+    let missing = console
+        .delete(app.operator_url("/api/v1/accounts/01900000-0000-7000-8000-000000000000/sessions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // The console routes exist on the operator listener only (NET-3).
+    let elsewhere = pc
+        .get(app.clinic_url("/api/v1/audit"))
+        .bearer_auth(&member_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
 }

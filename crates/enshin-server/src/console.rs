@@ -1,0 +1,145 @@
+//! The operator console's JSON API (AUTH-9, LOG-3, SESS-2): the clinics of the service, the
+//! access log, and ending anyone's sessions. Operators see ids and names of clinics, never
+//! A-class data.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use enshin_core::audit::entry::Sealed;
+use enshin_core::authz::{Action, Target, authorize};
+use enshin_store::audit::AuditFilter;
+use serde_json::json;
+
+use crate::clock::{japan_day_start, now_ms};
+use crate::error::ApiError;
+use crate::routes::AppState;
+use crate::session::Authenticated;
+
+const DAY_MS: i64 = 86_400_000;
+/// Largest page of the access log.
+const PAGE_MAX: u32 = 1_000;
+
+fn bad(field: &'static str, message: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        format!("{field}: {message}"),
+    )
+    .with_field(field)
+}
+
+/// `GET /api/v1/clinics`: every clinic with its number of active members.
+pub async fn clinics(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&auth.actor, Action::ListClinics, Target::Service)?;
+    let clinics = state
+        .store
+        .list_clinics()
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let list: Vec<_> = clinics
+        .iter()
+        .map(|c| json!({ "id": c.id, "name": c.name, "created_at": c.created_at, "active_members": c.active_members }))
+        .collect();
+    Ok(Json(json!({ "clinics": list })))
+}
+
+fn filter_of(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
+    let day = |key: &'static str| -> Result<Option<i64>, ApiError> {
+        q.get(key)
+            .map(|d| japan_day_start(d).ok_or_else(|| bad(key, "not a date written YYYY-MM-DD")))
+            .transpose()
+    };
+    let from = day("from")?.unwrap_or(0);
+    let to = day("to")?.map_or(now_ms() + DAY_MS, |t| t + DAY_MS);
+    let outcome = q.get("outcome").cloned();
+    if let Some(o) = &outcome
+        && !["allowed", "denied", "failed"].contains(&o.as_str())
+    {
+        return Err(bad("outcome", "must be allowed, denied or failed"));
+    }
+    let id = |key: &'static str| -> Result<Option<String>, ApiError> {
+        match q.get(key) {
+            Some(v) if v.len() > 100 || v.chars().any(char::is_control) => {
+                Err(bad(key, "is not an id"))
+            }
+            other => Ok(other.cloned()),
+        }
+    };
+    Ok(AuditFilter {
+        from,
+        to,
+        clinic_id: id("clinic")?,
+        principal_id: id("principal")?,
+        target_id: id("target")?,
+        outcome,
+    })
+}
+
+/// `GET /api/v1/audit?from&to&clinic&principal&target&outcome&limit&after`: a page of the
+/// access log, oldest first, and the position to continue from. The read is itself logged.
+pub async fn audit(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&auth.actor, Action::ReadAccessLog, Target::Service)?;
+    let filter = filter_of(&q)?;
+    let limit = match q.get("limit") {
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=PAGE_MAX).contains(l))
+            .ok_or_else(|| bad("limit", "must be a number from 1 to 1000"))?,
+        None => 100,
+    };
+    let after = q
+        .get("after")
+        .map(|a| {
+            let mut parts = a.splitn(3, ':');
+            let at = parts.next()?.parse::<i64>().ok()?;
+            let writer = parts.next()?.to_owned();
+            let idx = parts.next()?.parse::<u64>().ok()?;
+            Some((at, writer, idx))
+        })
+        .map(|a| a.ok_or_else(|| bad("after", "is not a position from a previous page")))
+        .transpose()?;
+    let page = state
+        .audit_store
+        .search(
+            &filter,
+            after.as_ref().map(|(a, w, i)| (*a, w.as_str(), *i)),
+            limit,
+        )
+        .await?;
+    let next = (page.len() == limit as usize)
+        .then(|| page.last().map(|(at, w, i, _)| format!("{at}:{w}:{i}")))
+        .flatten();
+    let entries: Vec<_> = page
+        .iter()
+        .filter_map(|(_, _, _, body)| Sealed::from_bytes(body.as_bytes()))
+        .map(|s| json!(s))
+        .collect();
+    Ok(Json(json!({ "entries": entries, "next": next })))
+}
+
+/// `DELETE /api/v1/accounts/{id}/sessions`: ends every session of any account (SESS-2).
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&auth.actor, Action::EndAnySessions, Target::Service)?;
+    if !state.store.account_exists(&id).await? {
+        return Err(ApiError::not_found());
+    }
+    state
+        .store
+        .end_sessions_of(&id, now_ms(), "ended_by_operator")
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
