@@ -54,16 +54,22 @@ else
   echo "e2e: cannot write $policy_dir (not root?): the NSS/policy spec will be reported as failed" >&2
 fi
 
+# An operator for the console spec; the TOTP secret reaches the spec through the environment.
+operator_uri="$(printf 'Hinoki-88-forest!\n' | "$binary" operator add e2e.ops --json --data-dir "$data/enshin" \
+  | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).otpauth_uri))")"
+
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
 export E2E_DATA="$data/enshin"
 export E2E_PATIENT_URL="https://localhost:$(port patient)"
 export E2E_CLINIC_URL="https://localhost:$(port clinic)"
+export E2E_OPERATOR_URL="https://localhost:$(port operator)"
+export E2E_OPERATOR_URI="$operator_uri"
 export E2E_ARTIFACTS="$artifacts"
 # Playwright makes the TLS connection that presents the client certificate; it trusts our CA.
 export NODE_EXTRA_CA_CERTS="$data/enshin/pki/ca.crt"
 status=0
-(cd "$here" && node --test --test-concurrency=1 patient.test.mjs clinic.test.mjs) || status=$?
+(cd "$here" && node --test --test-concurrency=1 patient.test.mjs clinic.test.mjs operator.test.mjs) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- enshin log ---"; cat "$log"
 fi

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use enshin_core::audit::entry::Sealed;
 use enshin_core::authz::{Action, Target, authorize};
 use enshin_store::audit::AuditFilter;
+use enshin_store::people::ClinicSummary;
 use serde_json::json;
 
 use crate::clock::{japan_day_start, now_ms};
@@ -30,17 +31,25 @@ fn bad(field: &'static str, message: &str) -> ApiError {
     .with_field(field)
 }
 
+/// Every clinic of the service, for an operator.
+pub async fn list_clinics(
+    state: &AppState,
+    auth: &Authenticated,
+) -> Result<Vec<ClinicSummary>, ApiError> {
+    authorize(&auth.actor, Action::ListClinics, Target::Service)?;
+    state
+        .store
+        .list_clinics()
+        .await
+        .map_err(|e| ApiError::unavailable(&e))
+}
+
 /// `GET /api/v1/clinics`: every clinic with its number of active members.
 pub async fn clinics(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&auth.actor, Action::ListClinics, Target::Service)?;
-    let clinics = state
-        .store
-        .list_clinics()
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+    let clinics = list_clinics(&state, &auth).await?;
     let list: Vec<_> = clinics
         .iter()
         .map(|c| json!({ "id": c.id, "name": c.name, "created_at": c.created_at, "active_members": c.active_members }))
@@ -80,15 +89,15 @@ fn filter_of(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
     })
 }
 
-/// `GET /api/v1/audit?from&to&clinic&principal&target&outcome&limit&after`: a page of the
-/// access log, oldest first, and the position to continue from. The read is itself logged.
-pub async fn audit(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+/// A page of the access log for an operator's query (`from`, `to`, `clinic`, `principal`,
+/// `target`, `outcome`, `limit`, `after`), and the position to continue from.
+pub async fn search_log(
+    state: &AppState,
+    auth: &Authenticated,
+    q: &HashMap<String, String>,
+) -> Result<(Vec<Sealed>, Option<String>), ApiError> {
     authorize(&auth.actor, Action::ReadAccessLog, Target::Service)?;
-    let filter = filter_of(&q)?;
+    let filter = filter_of(q)?;
     let limit = match q.get("limit") {
         Some(l) => l
             .parse::<u32>()
@@ -119,11 +128,21 @@ pub async fn audit(
     let next = (page.len() == limit as usize)
         .then(|| page.last().map(|(at, w, i, _)| format!("{at}:{w}:{i}")))
         .flatten();
-    let entries: Vec<_> = page
+    let entries = page
         .iter()
         .filter_map(|(_, _, _, body)| Sealed::from_bytes(body.as_bytes()))
-        .map(|s| json!(s))
         .collect();
+    Ok((entries, next))
+}
+
+/// `GET /api/v1/audit?from&to&clinic&principal&target&outcome&limit&after`: a page of the
+/// access log, oldest first, and the position to continue from. The read is itself logged.
+pub async fn audit(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (entries, next) = search_log(&state, &auth, &q).await?;
     Ok(Json(json!({ "entries": entries, "next": next })))
 }
 

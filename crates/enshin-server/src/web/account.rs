@@ -33,6 +33,7 @@ struct LoginPage {
     login_id: String,
     error: Option<String>,
     patient: bool,
+    totp: bool,
 }
 
 /// `GET /login`.
@@ -42,6 +43,7 @@ pub async fn login_page(page: Page, Extension(conn): Extension<ConnInfo>) -> Res
         login_id: String::new(),
         error: None,
         patient: conn.listener == ListenerKind::Patient,
+        totp: conn.listener == ListenerKind::Operator,
     };
     page.render(StatusCode::OK, &template)
 }
@@ -52,6 +54,7 @@ pub async fn login_page(page: Page, Extension(conn): Extension<ConnInfo>) -> Res
 pub struct LoginForm {
     login_id: String,
     password: String,
+    totp: Option<String>,
 }
 
 /// `POST /login`: the API's log-in; a failure shows the form again with the same message for
@@ -72,7 +75,7 @@ pub async fn login(
         started,
         &posted.login_id,
         posted.password,
-        None,
+        posted.totp.as_deref(),
     )
     .await
     {
@@ -90,6 +93,7 @@ pub async fn login(
                 login_id: posted.login_id.chars().take(64).collect(),
                 error: Some(page.t().error(&err)),
                 patient: conn.listener == ListenerKind::Patient,
+                totp: conn.listener == ListenerKind::Operator,
             };
             let mut response = page.render(err.status, &template);
             if let Some(seconds) = err.retry_after {
@@ -133,7 +137,8 @@ struct HomePage {
 pub async fn home(State(state): State<AppState>, page: Page, SignedIn(auth): SignedIn) -> Response {
     let text = match auth.actor {
         Actor::Patient { .. } => page.t().home_patient,
-        _ => page.t().home_clinic,
+        Actor::Operator { .. } => page.t().home_operator,
+        Actor::Member { .. } => page.t().home_clinic,
     };
     let is_admin = matches!(
         auth.actor,

@@ -105,8 +105,10 @@ impl Page {
             csrf: form_token(&self.form_secret, self.session_token.as_deref()),
             site: match self.listener {
                 ListenerKind::Clinic => t.clinic_site,
-                _ => t.patient_site,
+                ListenerKind::Operator => t.operator_site,
+                ListenerKind::Patient => t.patient_site,
             },
+            operator: auth.is_some() && self.listener == ListenerKind::Operator,
             signed_in: auth.is_some(),
             admin: matches!(
                 auth.map(|a| &a.actor),
@@ -204,6 +206,8 @@ pub struct Frame {
     pub signed_in: bool,
     /// Whether a clinic admin is signed in (member management link).
     pub admin: bool,
+    /// Whether an operator is signed in (console links).
+    pub operator: bool,
     /// A notice from the previous step (`?done=`).
     pub notice: Option<&'static str>,
 }

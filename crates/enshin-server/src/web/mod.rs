@@ -5,6 +5,7 @@
 mod account;
 mod clinic;
 mod context;
+mod operator;
 mod patient;
 pub mod texts;
 
@@ -21,9 +22,6 @@ use crate::routes::AppState;
 
 /// The pages of a listener, added to its router.
 pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppState> {
-    if listener == ListenerKind::Operator {
-        return router;
-    }
     let router = router
         .route("/", get(account::root))
         .route("/login", get(account::login_page).post(account::login))
@@ -38,7 +36,10 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 get(patient::register_page).post(patient::register),
             )
             .route("/terms", get(patient::terms_page).post(patient::accept)),
-        _ => router
+        ListenerKind::Operator => router
+            .route("/clinics", get(operator::clinics_page))
+            .route("/audit", get(operator::audit_page)),
+        ListenerKind::Clinic => router
             .route("/members", get(clinic::members_page).post(clinic::add))
             .route("/members/{id}/role", post(clinic::change_role))
             .route("/members/{id}/disable", post(clinic::disable))

@@ -211,6 +211,52 @@ pub struct Texts {
     pub this_pc: &'static str,
     /// Warning on the admin's start page.
     pub cert_warning: &'static str,
+    /// The operator console's subtitle.
+    pub operator_site: &'static str,
+    /// Label: TOTP code.
+    pub totp: &'static str,
+    /// Hint under the TOTP code.
+    pub totp_hint: &'static str,
+    /// Start page text for operators.
+    pub home_operator: &'static str,
+    /// Link to the clinic list.
+    pub nav_clinics: &'static str,
+    /// Link to the access log.
+    pub nav_audit: &'static str,
+    /// Heading of the clinic list.
+    pub clinics_title: &'static str,
+    /// Column: clinic id.
+    pub clinic_id: &'static str,
+    /// Column: active members.
+    pub active_members: &'static str,
+    /// Column: created.
+    pub created: &'static str,
+    /// Heading of the access log.
+    pub audit_title: &'static str,
+    /// Explanation on the access log page.
+    pub audit_intro: &'static str,
+    /// Filter: from.
+    pub from_day: &'static str,
+    /// Filter: to.
+    pub to_day: &'static str,
+    /// Filter: principal.
+    pub principal: &'static str,
+    /// Filter: outcome.
+    pub outcome: &'static str,
+    /// Filter: any.
+    pub any: &'static str,
+    /// Button: search.
+    pub search: &'static str,
+    /// Column: time.
+    pub time: &'static str,
+    /// Column: action.
+    pub action: &'static str,
+    /// Column: source.
+    pub source: &'static str,
+    /// Link: next page.
+    pub next_page: &'static str,
+    /// Nothing found.
+    pub no_entries: &'static str,
     /// Heading of the error page.
     pub error_title: &'static str,
     /// Link back to the start.
@@ -306,6 +352,29 @@ pub static JA: Texts = Texts {
     never: "未使用",
     this_pc: "このパソコン",
     cert_warning: "30日以内に有効期限が切れるクリニック証明書があります。運用事業者に更新を依頼してください。",
+    operator_site: "運用コンソール",
+    totp: "確認コード(6桁)",
+    totp_hint: "認証アプリに表示されている6桁の数字。",
+    home_operator: "運用コンソールにログインしています。患者の情報はここには表示されません。",
+    nav_clinics: "クリニック",
+    nav_audit: "アクセスログ",
+    clinics_title: "クリニック一覧",
+    clinic_id: "クリニックID",
+    active_members: "有効な職員",
+    created: "登録日時",
+    audit_title: "アクセスログ",
+    audit_intro: "記録はすべてIDのみで、個人の情報は含みません。この閲覧も記録されます。",
+    from_day: "開始日",
+    to_day: "終了日",
+    principal: "利用者ID",
+    outcome: "結果",
+    any: "すべて",
+    search: "検索",
+    time: "日時",
+    action: "操作",
+    source: "接続元",
+    next_page: "次のページ",
+    no_entries: "該当する記録はありません。",
     error_title: "エラー",
     back_home: "ホームへ戻る",
     time_zone_note: "時刻は日本時間です。",
@@ -398,6 +467,29 @@ pub static EN: Texts = Texts {
     never: "Never",
     this_pc: "This computer",
     cert_warning: "A clinic certificate expires within 30 days. Ask the service operator for a new one.",
+    operator_site: "Operator console",
+    totp: "Code (6 digits)",
+    totp_hint: "The 6-digit number your authenticator app shows.",
+    home_operator: "You are logged in to the operator console. No patient data is shown here.",
+    nav_clinics: "Clinics",
+    nav_audit: "Access log",
+    clinics_title: "Clinics",
+    clinic_id: "Clinic id",
+    active_members: "Active members",
+    created: "Created",
+    audit_title: "Access log",
+    audit_intro: "Entries hold ids only, no personal data. This reading is recorded too.",
+    from_day: "From",
+    to_day: "To",
+    principal: "Principal id",
+    outcome: "Outcome",
+    any: "Any",
+    search: "Search",
+    time: "Time",
+    action: "Action",
+    source: "Source",
+    next_page: "Next page",
+    no_entries: "No entries match.",
     error_title: "Something went wrong",
     back_home: "Back to the start",
     time_zone_note: "Times are Japan time.",

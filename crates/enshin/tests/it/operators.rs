@@ -317,3 +317,59 @@ async fn the_operator_console_api_lists_clinics_reads_the_log_and_ends_sessions(
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_operator_console_pages_need_the_totp_code_and_show_clinics_and_the_log() {
+    let app = enshin_testkit::spawn_app().await;
+    let clinic = app.add_clinic("ページ確認クリニック").await;
+    let op = app.add_operator("ops.pages").await;
+    let browser = enshin_testkit::Browser::new(app.ca_pem(), None, &app.operator_url(""));
+    let login = browser.get("/login").await;
+    assert!(
+        login.body.contains("name=\"totp\""),
+        "the log-in form asks for the code"
+    );
+    let csrf = login.csrf();
+    let without = browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login_id", &op.login_id),
+                ("password", &op.password),
+                ("totp", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(without.status, StatusCode::UNAUTHORIZED);
+    let code = op.code(0);
+    let signed = browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login_id", &op.login_id),
+                ("password", &op.password),
+                ("totp", &code),
+            ],
+        )
+        .await;
+    assert_eq!(signed.location(), Some("/home"), "{}", signed.body);
+    let home = browser.get("/home").await;
+    assert!(home.body.contains("href=\"/audit\"") && home.body.contains("href=\"/clinics\""));
+    let clinics = browser.get("/clinics").await;
+    assert_eq!(clinics.status, StatusCode::OK);
+    assert!(clinics.body.contains("ページ確認クリニック"));
+    let log = browser.get("/audit").await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(
+        log.body.contains("operator POST /login"),
+        "the operator's own log-in is listed"
+    );
+    let filtered = browser.get(&format!("/audit?clinic={clinic}")).await;
+    assert!(filtered.body.contains("該当する記録はありません"));
+    let bad = browser.get("/audit?outcome=maybe").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("class=\"error\""));
+    app.stop().await;
+}
