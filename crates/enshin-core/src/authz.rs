@@ -138,11 +138,15 @@ pub enum Action {
     ReadAccessLog,
     /// End every session of any account (SESS-2).
     EndAnySessions,
+    /// Publish a service announcement (AVAIL-5).
+    PublishAnnouncement,
+    /// Read the service's announcements.
+    ReadAnnouncements,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -157,6 +161,8 @@ impl Action {
         Action::ListClinics,
         Action::ReadAccessLog,
         Action::EndAnySessions,
+        Action::PublishAnnouncement,
+        Action::ReadAnnouncements,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -176,6 +182,8 @@ impl Action {
             Self::ListClinics => "list_clinics",
             Self::ReadAccessLog => "read_access_log",
             Self::EndAnySessions => "end_any_sessions",
+            Self::PublishAnnouncement => "publish_announcement",
+            Self::ReadAnnouncements => "read_announcements",
         }
     }
 
@@ -194,9 +202,11 @@ impl Action {
             | Self::AddMember
             | Self::ListCertificates => (&[Admin], Scope::OwnClinic),
             Self::AcceptTerms | Self::ReadOwnProfile => (&[Patient], Scope::OwnAccount),
-            Self::ListClinics | Self::ReadAccessLog | Self::EndAnySessions => {
-                (&[Operator], Scope::Service)
-            }
+            Self::ListClinics
+            | Self::ReadAccessLog
+            | Self::EndAnySessions
+            | Self::PublishAnnouncement => (&[Operator], Scope::Service),
+            Self::ReadAnnouncements => (&[Admin, Operator], Scope::Service),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Domain types and rules of enshin: no I/O, no HTTP, no SQL.
 
+pub mod announcement;
 pub mod audit;
 pub mod authz;
 pub mod crypto;

@@ -1,6 +1,7 @@
 //! The HTTP side of enshin: configuration, data directory, TLS listeners and routes.
 
 pub mod access;
+pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod audit_verify;

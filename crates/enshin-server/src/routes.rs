@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
-use crate::{certificates, console, members, patients, session};
+use crate::{announcements, certificates, console, members, patients, session};
 
 /// What handlers of one listener share.
 #[derive(Clone)]
@@ -66,12 +66,17 @@ pub fn router(state: AppState) -> Router {
                 "/api/v1/members/{id}/sessions",
                 delete(members::end_sessions),
             )
-            .route("/api/v1/certificates", get(certificates::list));
+            .route("/api/v1/certificates", get(certificates::list))
+            .route("/api/v1/announcements", get(announcements::list));
     }
     if listener == ListenerKind::Operator {
         router = router
             .route("/api/v1/clinics", get(console::clinics))
             .route("/api/v1/audit", get(console::audit))
+            .route(
+                "/api/v1/announcements",
+                get(announcements::list).post(announcements::publish),
+            )
             .route(
                 "/api/v1/accounts/{id}/sessions",
                 delete(console::end_sessions),

@@ -1,6 +1,7 @@
 //! Persistence of enshin: the database (SQLite or PostgreSQL through sqlx `Any`), migrations,
 //! durable private files and the keyring of per-clinic data keys.
 
+pub mod announcements;
 pub mod audit;
 pub mod certificates;
 pub mod db;

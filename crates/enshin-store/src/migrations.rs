@@ -40,4 +40,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0005, "registration_throttle"),
     (0006, "client_certificates"),
     (0007, "operators"),
+    (0008, "announcements"),
 ];

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
 use crate::access::AccessFacts;
+use crate::announcements::recent;
 use crate::certificates::clinic_certificates;
 use crate::certs::expires_soon;
 use crate::clock::{japan_time, now_ms};
@@ -125,12 +126,20 @@ pub async fn logout(
     }
 }
 
+struct AnnouncementRow {
+    security: bool,
+    title: String,
+    text: String,
+    effective: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     f: Frame,
     text: &'static str,
     cert_warning: bool,
+    announcements: Vec<AnnouncementRow>,
 }
 
 /// `GET /home`; a clinic admin is warned here of certificates about to expire.
@@ -147,19 +156,36 @@ pub async fn home(State(state): State<AppState>, page: Page, SignedIn(auth): Sig
             ..
         }
     );
-    let cert_warning = if is_admin {
+    let (cert_warning, announcements) = if is_admin {
         let now = now_ms();
-        match clinic_certificates(&state, &auth).await {
-            Ok(certs) => certs.iter().any(|c| expires_soon(c, now)),
+        let certs = match clinic_certificates(&state, &auth).await {
+            Ok(certs) => certs,
             Err(err) => return page.error(Some(&auth), &err),
-        }
+        };
+        let notices = match recent(&state, &auth).await {
+            Ok(list) => list,
+            Err(err) => return page.error(Some(&auth), &err),
+        };
+        (
+            certs.iter().any(|c| expires_soon(c, now)),
+            notices
+                .into_iter()
+                .map(|a| AnnouncementRow {
+                    security: a.kind == "security",
+                    title: a.title,
+                    text: a.body,
+                    effective: japan_time(a.effective_at)[..10].to_owned(),
+                })
+                .collect(),
+        )
     } else {
-        false
+        (false, Vec::new())
     };
     let template = HomePage {
         f: page.frame(Some(&auth)),
         text,
         cert_warning,
+        announcements,
     };
     page.render(StatusCode::OK, &template)
 }

@@ -257,6 +257,12 @@ pub struct Texts {
     pub next_page: &'static str,
     /// Nothing found.
     pub no_entries: &'static str,
+    /// Heading of the announcements on the admin's start page.
+    pub announcements: &'static str,
+    /// Marks an urgent security notice.
+    pub security_notice: &'static str,
+    /// "Takes effect on".
+    pub effective_from: &'static str,
     /// Heading of the error page.
     pub error_title: &'static str,
     /// Link back to the start.
@@ -375,6 +381,9 @@ pub static JA: Texts = Texts {
     source: "接続元",
     next_page: "次のページ",
     no_entries: "該当する記録はありません。",
+    announcements: "運用事業者からのお知らせ",
+    security_notice: "緊急のセキュリティのお知らせ",
+    effective_from: "実施日",
     error_title: "エラー",
     back_home: "ホームへ戻る",
     time_zone_note: "時刻は日本時間です。",
@@ -490,6 +499,9 @@ pub static EN: Texts = Texts {
     source: "Source",
     next_page: "Next page",
     no_entries: "No entries match.",
+    announcements: "Notices from the service operator",
+    security_notice: "Urgent security notice",
+    effective_from: "Takes effect on",
     error_title: "Something went wrong",
     back_home: "Back to the start",
     time_zone_note: "Times are Japan time.",

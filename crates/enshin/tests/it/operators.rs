@@ -373,3 +373,121 @@ async fn the_operator_console_pages_need_the_totp_code_and_show_clinics_and_the_
     assert!(bad.body.contains("class=\"error\""));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn announcements_need_fourteen_days_notice_unless_they_are_security_notices() {
+    let app = enshin_testkit::spawn_app().await;
+    let clinic = app.add_clinic("お知らせ").await;
+    let op = app.add_operator("ops.news").await;
+    let console = app.client();
+    let token = console
+        .post(app.operator_url("/api/v1/session"))
+        .json(&json!({ "login_id": op.login_id, "password": op.password, "totp": op.code(0) }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let day_in_japan = |days: i64| {
+        let ms = enshin_server::clock::now_ms() + days * 86_400_000;
+        enshin_server::clock::japan_time(ms)[..10].to_owned()
+    };
+    let publish = |kind: &str, days: i64| {
+        console
+            .post(app.operator_url("/api/v1/announcements"))
+            .bearer_auth(&token)
+            .json(&json!({ "kind": kind, "title": format!("{kind} notice"), "text": "本文\n二行目", "effective_date": day_in_japan(days) }))
+            .send()
+    };
+    let soon = publish("change", 13).await.unwrap();
+    assert_eq!(soon.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = soon.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_soon");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("14 days")
+    );
+    assert_eq!(
+        publish("change", 15).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        publish("security", 0).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        publish("security", -3).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        publish("rumour", 20).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // A clinic admin sees both on the API and on the start page; a doctor may not read them.
+    let admin = app
+        .add_member(&clinic, enshin_core::people::Role::Admin)
+        .await;
+    let doctor = app
+        .add_member(&clinic, enshin_core::people::Role::Doctor)
+        .await;
+    let pc = app.clinic_client(&clinic).await;
+    let login = |m: &enshin_testkit::TestMember| {
+        pc.post(app.clinic_url("/api/v1/session"))
+            .json(&json!({ "login_id": m.login_id, "password": m.password }))
+            .send()
+    };
+    let admin_token = login(&admin).await.unwrap().json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed: Value = pc
+        .get(app.clinic_url("/api/v1/announcements"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = listed["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["security", "change"], "newest first");
+    let doctor_token = login(&doctor).await.unwrap().json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = pc
+        .get(app.clinic_url("/api/v1/announcements"))
+        .bearer_auth(&doctor_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let browser = app.clinic_browser(&clinic).await;
+    let csrf = browser.get("/login").await.csrf();
+    browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login_id", &admin.login_id),
+                ("password", &admin.password),
+            ],
+        )
+        .await;
+    let home = browser.get("/home").await;
+    assert!(home.body.contains("緊急のセキュリティのお知らせ"));
+    assert!(home.body.contains("change notice"));
+    app.stop().await;
+}
