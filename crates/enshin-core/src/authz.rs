@@ -142,11 +142,13 @@ pub enum Action {
     PublishAnnouncement,
     /// Read the service's announcements.
     ReadAnnouncements,
+    /// Suspend or resume the service or a clinic (AVAIL-4).
+    Suspend,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -163,6 +165,7 @@ impl Action {
         Action::EndAnySessions,
         Action::PublishAnnouncement,
         Action::ReadAnnouncements,
+        Action::Suspend,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -184,6 +187,7 @@ impl Action {
             Self::EndAnySessions => "end_any_sessions",
             Self::PublishAnnouncement => "publish_announcement",
             Self::ReadAnnouncements => "read_announcements",
+            Self::Suspend => "suspend",
         }
     }
 
@@ -205,7 +209,8 @@ impl Action {
             Self::ListClinics
             | Self::ReadAccessLog
             | Self::EndAnySessions
-            | Self::PublishAnnouncement => (&[Operator], Scope::Service),
+            | Self::PublishAnnouncement
+            | Self::Suspend => (&[Operator], Scope::Service),
             Self::ReadAnnouncements => (&[Admin, Operator], Scope::Service),
         }
     }

@@ -260,6 +260,9 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     .await
     .map_err(|_| LaunchError::Hash)??
     .into();
+    let suspensions = crate::incident::Suspensions::load(&store)
+        .await
+        .map_err(|e| LaunchError::Store(StoreError::Database(e)))?;
     let state = AppState {
         store: store.clone(),
         listener: ListenerKind::Patient,
@@ -271,6 +274,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         refused_certificates,
         audit: audit_log,
         audit_store,
+        suspensions: suspensions.clone(),
     };
     let mut tasks: Vec<JoinHandle<()>> = listeners
         .into_iter()
@@ -290,6 +294,9 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             ))
         })
         .collect();
+    tasks.push(tokio::spawn(
+        suspensions.keep_current(store.clone(), stopped.clone()),
+    ));
     tasks.push(tokio::spawn(clinic_tls.keep_current(
         store.clone(),
         ca,

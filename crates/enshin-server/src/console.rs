@@ -162,3 +162,73 @@ pub async fn end_sessions(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Suspension {
+    /// `service` or a clinic id.
+    scope: String,
+    /// What users see.
+    message: String,
+}
+
+/// `GET /api/v1/suspensions`: the suspensions in force.
+pub async fn suspensions(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&auth.actor, Action::Suspend, Target::Service)?;
+    let list: Vec<_> = state
+        .store
+        .suspensions()
+        .await?
+        .into_iter()
+        .map(
+            |(scope, message, since)| json!({ "scope": scope, "message": message, "since": since }),
+        )
+        .collect();
+    Ok(Json(json!({ "suspensions": list })))
+}
+
+/// `POST /api/v1/suspensions {"scope", "message"}`: suspends the service (`"service"`) or one
+/// clinic; users get 503 with the message on every instance within seconds (AVAIL-4).
+pub async fn suspend(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&auth.actor, Action::Suspend, Target::Service)?;
+    let s: Suspension = crate::session::json_body(body)?;
+    let message = s.message.trim();
+    if message.is_empty() || message.chars().count() > 500 || message.chars().any(char::is_control)
+    {
+        return Err(bad(
+            "message",
+            "must have 1 to 500 characters and no control characters",
+        ));
+    }
+    if s.scope != enshin_store::suspensions::SERVICE && !state.store.clinic_exists(&s.scope).await?
+    {
+        return Err(bad("scope", "is neither \"service\" nor a clinic id"));
+    }
+    state
+        .store
+        .suspend(&s.scope, message, &auth.session.account_id, now_ms())
+        .await?;
+    state.suspensions.refresh(&state.store).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// `DELETE /api/v1/suspensions/{scope}`: lifts a suspension.
+pub async fn lift(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(scope): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&auth.actor, Action::Suspend, Target::Service)?;
+    if !state.store.lift_suspension(&scope).await? {
+        return Err(ApiError::not_found());
+    }
+    state.suspensions.refresh(&state.store).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -14,6 +14,7 @@ pub mod datadir;
 pub mod demo;
 pub mod error;
 pub mod health;
+pub mod incident;
 pub mod listener;
 pub mod members;
 pub mod middleware;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub audit: crate::audit::AuditLog,
     /// The access log's store, for operators' reading (LOG-3).
     pub audit_store: enshin_store::audit::AuditStore,
+    /// Suspensions in force (AVAIL-4).
+    pub suspensions: crate::incident::Suspensions,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -78,6 +80,11 @@ pub fn router(state: AppState) -> Router {
                 get(announcements::list).post(announcements::publish),
             )
             .route(
+                "/api/v1/suspensions",
+                get(console::suspensions).post(console::suspend),
+            )
+            .route("/api/v1/suspensions/{scope}", delete(console::lift))
+            .route(
                 "/api/v1/accounts/{id}/sessions",
                 delete(console::end_sessions),
             );
@@ -90,8 +97,13 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/terms/accept", post(patients::accept));
     }
     let router = crate::web::pages(router, listener);
-    // Every route above gets an access-log entry; health checks and the stylesheet touch no data.
+    // Every route above is closed while suspended (AVAIL-4) and gets an access-log entry, the
+    // refusal included; health checks and the stylesheet touch no data.
     router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::incident::gate,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::access::record,

@@ -12,5 +12,6 @@ pub mod operators;
 pub mod patients;
 pub mod people;
 pub mod sessions;
+pub mod suspensions;
 
 pub use db::{AppliedMigration, Backend, Store, StoreError};

@@ -41,4 +41,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0006, "client_certificates"),
     (0007, "operators"),
     (0008, "announcements"),
+    (0009, "suspensions"),
 ];

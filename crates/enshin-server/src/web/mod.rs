@@ -48,6 +48,11 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
     }
 }
 
+/// The error page for a request that never reached a handler (e.g. a suspended service).
+pub fn error_page(parts: &axum::http::request::Parts, err: &ApiError) -> axum::response::Response {
+    context::Page::of(parts).error(None, err)
+}
+
 /// The one stylesheet; not personal, so it may be cached.
 pub async fn stylesheet() -> impl IntoResponse {
     (

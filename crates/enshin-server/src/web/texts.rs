@@ -538,6 +538,10 @@ impl Texts {
     /// What went wrong, for a person: in English the API's own message; in Japanese a
     /// translation by the error's code, rule or problem.
     pub fn error(&self, err: &ApiError) -> String {
+        // The operator wrote this message for the users, in their words.
+        if err.code == "suspended" {
+            return err.message.clone();
+        }
         if self.lang == Lang::En {
             // The API names fields as in JSON ("login_id: …"); a person reads the label.
             return match err.field {

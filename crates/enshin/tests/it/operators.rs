@@ -491,3 +491,113 @@ async fn announcements_need_fourteen_days_notice_unless_they_are_security_notice
     assert!(home.body.contains("change notice"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_suspension_closes_the_service_or_one_clinic_with_the_operators_message() {
+    let app = enshin_testkit::spawn_app().await;
+    let (a, b) = (app.add_clinic("A").await, app.add_clinic("B").await);
+    let op = app.add_operator("ops.incident").await;
+    let console = app.client();
+    let token = console
+        .post(app.operator_url("/api/v1/session"))
+        .json(&json!({ "login_id": op.login_id, "password": op.password, "totp": op.code(0) }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let suspend = |scope: &str, message: &str| {
+        console
+            .post(app.operator_url("/api/v1/suspensions"))
+            .bearer_auth(&token)
+            .json(&json!({ "scope": scope, "message": message }))
+            .send()
+    };
+    let (pc_a, pc_b) = (app.clinic_client(&a).await, app.clinic_client(&b).await);
+    let terms = || app.client().get(app.patient_url("/api/v1/terms")).send();
+    let member_a = app.add_member(&a, enshin_core::people::Role::Staff).await;
+    let login_a = || {
+        pc_a.post(app.clinic_url("/api/v1/session"))
+            .json(&json!({ "login_id": member_a.login_id, "password": member_a.password }))
+            .send()
+    };
+
+    // One clinic: its PCs get the message, everyone else carries on.
+    assert_eq!(
+        suspend(&a, "A は点検中です。17時に再開します。")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
+    let closed = login_a().await.unwrap();
+    assert_eq!(closed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = closed.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "suspended");
+    assert_eq!(
+        body["error"]["message"],
+        "A は点検中です。17時に再開します。"
+    );
+    let open = pc_b.get(app.clinic_url("/login")).send().await.unwrap();
+    assert_eq!(open.status(), StatusCode::OK);
+    assert_eq!(terms().await.unwrap().status(), StatusCode::OK);
+    let page = pc_a
+        .get(app.clinic_url("/login"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        page.text().await.unwrap().contains("17時に再開します"),
+        "the page shows the message"
+    );
+
+    // The whole service; the operator listener stays open to lift it.
+    assert_eq!(
+        suspend("service", "全体メンテナンス中")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        terms().await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let listed: Value = console
+        .get(app.operator_url("/api/v1/suspensions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["suspensions"].as_array().unwrap().len(), 2);
+    for scope in ["service", a.as_str()] {
+        let lifted = console
+            .delete(app.operator_url(&format!("/api/v1/suspensions/{scope}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(lifted.status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(terms().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(login_a().await.unwrap().status(), StatusCode::CREATED);
+    // Mistakes are named.
+    assert_eq!(
+        suspend("no-such-clinic", "x").await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        suspend("service", " ").await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    app.stop().await;
+}
