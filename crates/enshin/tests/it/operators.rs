@@ -6,8 +6,28 @@ use enshin_core::totp::{code_at, step_of};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use enshin_testkit::{TestApp, TestOperator};
+
 use crate::cli::Served;
 use crate::operator_cli::{ok_json, run};
+
+/// Logs the operator in on the console API with the current code; returns the bearer token.
+async fn operator_token(app: &TestApp, op: &TestOperator) -> String {
+    let session: Value = app
+        .client()
+        .post(app.operator_url("/api/v1/session"))
+        .json(&json!({ "login_id": op.login_id, "password": op.password, "totp": op.code(0) }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    session["token"]
+        .as_str()
+        .expect("an operator session")
+        .to_owned()
+}
 
 const PASSWORD: &str = "Hinoki-88-forest!";
 
@@ -205,19 +225,7 @@ async fn the_operator_console_api_lists_clinics_reads_the_log_and_ends_sessions(
         .to_owned();
     let op = app.add_operator("ops.console").await;
     let console = app.client();
-    let session: Value = console
-        .post(app.operator_url("/api/v1/session"))
-        .json(&json!({ "login_id": op.login_id, "password": op.password, "totp": op.code(0) }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"]
-        .as_str()
-        .expect("operator session")
-        .to_owned();
+    let token = operator_token(&app, &op).await;
     let get = |path: String| {
         console
             .get(app.operator_url(&path))
@@ -380,18 +388,7 @@ async fn announcements_need_fourteen_days_notice_unless_they_are_security_notice
     let clinic = app.add_clinic("お知らせ").await;
     let op = app.add_operator("ops.news").await;
     let console = app.client();
-    let token = console
-        .post(app.operator_url("/api/v1/session"))
-        .json(&json!({ "login_id": op.login_id, "password": op.password, "totp": op.code(0) }))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = operator_token(&app, &op).await;
     let day_in_japan = |days: i64| {
         let ms = enshin_server::clock::now_ms() + days * 86_400_000;
         enshin_server::clock::japan_time(ms)[..10].to_owned()
@@ -498,18 +495,7 @@ async fn a_suspension_closes_the_service_or_one_clinic_with_the_operators_messag
     let (a, b) = (app.add_clinic("A").await, app.add_clinic("B").await);
     let op = app.add_operator("ops.incident").await;
     let console = app.client();
-    let token = console
-        .post(app.operator_url("/api/v1/session"))
-        .json(&json!({ "login_id": op.login_id, "password": op.password, "totp": op.code(0) }))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = operator_token(&app, &op).await;
     let suspend = |scope: &str, message: &str| {
         console
             .post(app.operator_url("/api/v1/suspensions"))
