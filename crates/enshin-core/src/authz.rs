@@ -132,7 +132,8 @@ pub enum Action {
     ListCertificates,
     /// Read one's own profile (a patient's names, birth date, contact).
     ReadOwnProfile,
-    /// List the clinics of the service (names and member counts, no personal data).
+    /// List the clinics of the service and their state: names, member counts, members' roles
+    /// and state, certificates (no personal data).
     ListClinics,
     /// Search and read the access log (LOG-3).
     ReadAccessLog,
@@ -144,11 +145,13 @@ pub enum Action {
     ReadAnnouncements,
     /// Suspend or resume the service or a clinic (AVAIL-4).
     Suspend,
+    /// Create a clinic (with its data key).
+    CreateClinic,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -166,6 +169,7 @@ impl Action {
         Action::PublishAnnouncement,
         Action::ReadAnnouncements,
         Action::Suspend,
+        Action::CreateClinic,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -188,6 +192,7 @@ impl Action {
             Self::PublishAnnouncement => "publish_announcement",
             Self::ReadAnnouncements => "read_announcements",
             Self::Suspend => "suspend",
+            Self::CreateClinic => "create_clinic",
         }
     }
 
@@ -210,7 +215,8 @@ impl Action {
             | Self::ReadAccessLog
             | Self::EndAnySessions
             | Self::PublishAnnouncement
-            | Self::Suspend => (&[Operator], Scope::Service),
+            | Self::Suspend
+            | Self::CreateClinic => (&[Operator], Scope::Service),
             Self::ReadAnnouncements => (&[Admin, Operator], Scope::Service),
         }
     }

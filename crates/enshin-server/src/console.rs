@@ -232,3 +232,62 @@ pub async fn lift(
     state.suspensions.refresh(&state.store).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewClinic {
+    name: String,
+}
+
+/// `POST /api/v1/clinics {"name"}` → 201 `{"id", "name"}`: the same as `enshin clinic add`.
+pub async fn create_clinic(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    authorize(&auth.actor, Action::CreateClinic, Target::Service)?;
+    let new: NewClinic = crate::session::json_body(body)?;
+    let clinic = crate::people::add_clinic(&state.store, &state.keyring, &new.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": clinic.id, "name": clinic.name })),
+    ))
+}
+
+/// `GET /api/v1/clinics/{id}`: a clinic's members (id, role, state; no names or login IDs)
+/// and its certificates, for an operator.
+pub async fn clinic_overview(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&auth.actor, Action::ListClinics, Target::Service)?;
+    if !state.store.clinic_exists(&id).await? {
+        return Err(ApiError::not_found());
+    }
+    let members: Vec<_> = state
+        .store
+        .list_members(&id)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+        .iter()
+        .map(|m| json!({ "id": m.id, "role": m.role, "disabled": m.disabled }))
+        .collect();
+    let now = now_ms();
+    let certificates: Vec<_> = state
+        .store
+        .list_certificates(Some(&id))
+        .await?
+        .iter()
+        .map(|c| {
+            json!({
+                "serial": c.serial, "label": c.label, "not_after": c.not_after,
+                "last_used_at": c.last_used_at, "revoked_at": c.revoked_at,
+                "expires_soon": crate::certs::expires_soon(c, now),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "id": id, "members": members, "certificates": certificates }),
+    ))
+}

@@ -73,7 +73,11 @@ pub fn router(state: AppState) -> Router {
     }
     if listener == ListenerKind::Operator {
         router = router
-            .route("/api/v1/clinics", get(console::clinics))
+            .route(
+                "/api/v1/clinics",
+                get(console::clinics).post(console::create_clinic),
+            )
+            .route("/api/v1/clinics/{id}", get(console::clinic_overview))
             .route("/api/v1/audit", get(console::audit))
             .route(
                 "/api/v1/announcements",

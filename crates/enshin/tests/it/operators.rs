@@ -587,3 +587,62 @@ async fn a_suspension_closes_the_service_or_one_clinic_with_the_operators_messag
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn operators_create_clinics_and_see_their_members_and_certificates_without_names() {
+    let app = enshin_testkit::spawn_app().await;
+    let op = app.add_operator("ops.clinics").await;
+    let token = operator_token(&app, &op).await;
+    let console = app.client();
+    let created = console
+        .post(app.operator_url("/api/v1/clinics"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "新しいクリニック" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let clinic: Value = created.json().await.unwrap();
+    let id = clinic["id"].as_str().unwrap();
+    assert!(
+        app.data_dir().join(format!("keys/{id}.key")).exists(),
+        "the clinic got its data key"
+    );
+    let member = app.add_member(id, enshin_core::people::Role::Doctor).await;
+    let cert = app.issue_client_cert(id).await;
+    let overview = console
+        .get(app.operator_url(&format!("/api/v1/clinics/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(overview.status(), StatusCode::OK);
+    let text = overview.text().await.unwrap();
+    let overview: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(overview["members"][0]["id"], member.id.as_str());
+    assert_eq!(overview["members"][0]["role"], "doctor");
+    assert_eq!(
+        overview["certificates"][0]["serial"],
+        cert.serial_hex.as_str()
+    );
+    assert!(
+        !text.contains(&member.login_id),
+        "no login IDs or names: {text}"
+    );
+    let bad = console
+        .post(app.operator_url("/api/v1/clinics"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = console
+        .get(app.operator_url("/api/v1/clinics/01900000-0000-7000-8000-000000000000"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
