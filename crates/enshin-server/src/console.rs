@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use enshin_core::audit::entry::Sealed;
 use enshin_core::authz::{Action, Target, authorize};
-use enshin_store::audit::AuditFilter;
+use enshin_store::audit::{AuditFilter, Position};
 use enshin_store::people::ClinicSummary;
 use serde_json::json;
 
@@ -109,28 +109,20 @@ pub async fn search_log(
     let after = q
         .get("after")
         .map(|a| {
-            let mut parts = a.splitn(3, ':');
-            let at = parts.next()?.parse::<i64>().ok()?;
-            let writer = parts.next()?.to_owned();
-            let idx = parts.next()?.parse::<u64>().ok()?;
-            Some((at, writer, idx))
+            a.parse::<Position>()
+                .map_err(|()| bad("after", "is not a position from a previous page"))
         })
-        .map(|a| a.ok_or_else(|| bad("after", "is not a position from a previous page")))
         .transpose()?;
     let page = state
         .audit_store
-        .search(
-            &filter,
-            after.as_ref().map(|(a, w, i)| (*a, w.as_str(), *i)),
-            limit,
-        )
+        .search(&filter, after.as_ref(), limit)
         .await?;
     let next = (page.len() == limit as usize)
-        .then(|| page.last().map(|(at, w, i, _)| format!("{at}:{w}:{i}")))
+        .then(|| page.last().map(|(position, _)| position.to_string()))
         .flatten();
     let entries = page
         .iter()
-        .filter_map(|(_, _, _, body)| Sealed::from_bytes(body.as_bytes()))
+        .filter_map(|(_, body)| Sealed::from_bytes(body.as_bytes()))
         .collect();
     Ok((entries, next))
 }

@@ -42,6 +42,36 @@ pub struct EntryRow {
     pub outcome: &'static str,
 }
 
+/// Where a page of a search ended: the time, writer and index of its last entry. Its text form
+/// `at_ms:writer:idx` is what callers hand back to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// Time of the entry, unix ms.
+    pub at_ms: i64,
+    /// Its writer.
+    pub writer: String,
+    /// Its index.
+    pub idx: u64,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.at_ms, self.writer, self.idx)
+    }
+}
+
+impl std::str::FromStr for Position {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let mut parts = text.splitn(3, ':');
+        let at_ms = parts.next().and_then(|p| p.parse().ok()).ok_or(())?;
+        let writer = parts.next().ok_or(())?.to_owned();
+        let idx = parts.next().and_then(|p| p.parse().ok()).ok_or(())?;
+        Ok(Self { at_ms, writer, idx })
+    }
+}
+
 /// What an operator searches the log for (LOG-3); `None` matches anything.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -314,15 +344,16 @@ impl AuditStore {
             .collect()
     }
 
-    /// A page of entries matching `filter`, in time order, after the position `after`
-    /// (`(at_ms, writer, idx)` of the last entry of the previous page).
+    /// A page of entries matching `filter`, in time order, after `after` (where the previous
+    /// page ended): each entry's position and body.
     pub async fn search(
         &self,
         filter: &AuditFilter,
-        after: Option<(i64, &str, u64)>,
+        after: Option<&Position>,
         limit: u32,
-    ) -> Result<Vec<(i64, String, u64, String)>, sqlx::Error> {
-        let (after_at, after_writer, after_idx) = after.unwrap_or((i64::MIN, "", 0));
+    ) -> Result<Vec<(Position, String)>, sqlx::Error> {
+        let (after_at, after_writer, after_idx) =
+            after.map_or((i64::MIN, "", 0), |p| (p.at_ms, p.writer.as_str(), p.idx));
         // Target ids are matched inside the canonical JSON, where an id (letters, digits, `-`, `.`)
         // stands as written; LIKE's wildcards in it are escaped, anything else cannot match.
         let target = filter.target_id.as_ref().map(|t| {
@@ -356,12 +387,12 @@ impl AuditStore {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    to_u64(r.try_get(2)?),
-                    r.try_get(3)?,
-                ))
+                let position = Position {
+                    at_ms: r.try_get(0)?,
+                    writer: r.try_get(1)?,
+                    idx: to_u64(r.try_get(2)?),
+                };
+                Ok((position, r.try_get(3)?))
             })
             .collect()
     }
@@ -389,5 +420,23 @@ impl AuditStore {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Position;
+
+    #[test]
+    fn a_position_survives_its_text_form() {
+        let p = Position {
+            at_ms: 1_795_790_000_123,
+            writer: "ab12".into(),
+            idx: 7,
+        };
+        assert_eq!(p.to_string(), "1795790000123:ab12:7");
+        assert_eq!(p.to_string().parse::<Position>(), Ok(p));
+        assert!("nonsense".parse::<Position>().is_err());
+        assert!("1:w:x".parse::<Position>().is_err());
     }
 }

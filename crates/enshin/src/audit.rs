@@ -14,7 +14,7 @@ use enshin_server::Config;
 use enshin_server::audit::{load_or_create_key, start, writer_id};
 use enshin_server::audit_verify::{prove, verify};
 use enshin_server::tls::tls_event;
-use enshin_store::audit::{AuditFilter, AuditStore};
+use enshin_store::audit::{AuditFilter, AuditStore, Position};
 use serde_json::json;
 
 /// Search filters.
@@ -243,25 +243,18 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
             let after = after
                 .as_deref()
                 .map(|a| {
-                    let mut parts = a.splitn(3, ':');
-                    let at = parts.next()?.parse().ok()?;
-                    let writer = parts.next()?.to_owned();
-                    let idx = parts.next()?.parse().ok()?;
-                    Some((at, writer, idx))
+                    a.parse::<Position>().map_err(|()| {
+                        anyhow::anyhow!("--after is the position printed by the previous page")
+                    })
                 })
-                .map(|a| a.context("--after is the position printed by the previous page"))
                 .transpose()?;
             let store = store(config).await?;
             let page = store
-                .search(
-                    &filter,
-                    after.as_ref().map(|(at, w, i)| (*at, w.as_str(), *i)),
-                    limit.clamp(1, 10_000),
-                )
+                .search(&filter, after.as_ref(), limit.clamp(1, 10_000))
                 .await;
             store.close().await;
             let page = page?;
-            for (_, _, _, body) in &page {
+            for (_, body) in &page {
                 let Some(s) = Sealed::from_bytes(body.as_bytes()) else {
                     continue;
                 };
@@ -285,9 +278,9 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
                 }
             }
             if page.len() as u32 == limit.clamp(1, 10_000)
-                && let Some((at, writer, idx, _)) = page.last()
+                && let Some((position, _)) = page.last()
             {
-                eprintln!("more: --after {at}:{writer}:{idx}");
+                eprintln!("more: --after {position}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -312,22 +305,16 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
             };
             let store = store(config).await?;
             let mut entries = Vec::new();
-            let mut after: Option<(i64, String, u64)> = None;
+            let mut after: Option<Position> = None;
             loop {
-                let page = store
-                    .search(
-                        &filter,
-                        after.as_ref().map(|(a, w, i)| (*a, w.as_str(), *i)),
-                        10_000,
-                    )
-                    .await?;
-                let Some((at, writer, idx, _)) = page.last() else {
+                let page = store.search(&filter, after.as_ref(), 10_000).await?;
+                let Some((position, _)) = page.last() else {
                     break;
                 };
-                after = Some((*at, writer.clone(), *idx));
+                after = Some(position.clone());
                 entries.extend(
                     page.into_iter()
-                        .filter_map(|(_, _, _, b)| Sealed::from_bytes(b.as_bytes())),
+                        .filter_map(|(_, b)| Sealed::from_bytes(b.as_bytes())),
                 );
             }
             let text = if format == "fhir" {
