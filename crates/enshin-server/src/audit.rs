@@ -141,6 +141,28 @@ impl AuditLog {
     }
 }
 
+/// An entry for an event that is no request: a refused TLS handshake, a review on the command
+/// line. Refused by default; set the fields the event knows.
+pub fn event_entry(listener: &str, action: &str) -> Entry {
+    Entry {
+        at_ms: now_ms(),
+        listener: listener.to_owned(),
+        action: action.to_owned(),
+        target_type: None,
+        target_id: None,
+        outcome: enshin_core::audit::entry::Outcome::Denied,
+        status: 0,
+        principal_id: None,
+        principal_kind: None,
+        role: None,
+        clinic_id: None,
+        source: None,
+        cert_serial: None,
+        session_hash: None,
+        request_id: None,
+    }
+}
+
 /// The writer id of a public key: the first 16 bytes of its SHA-256, hex.
 pub fn writer_id(public_key: &[u8]) -> String {
     to_hex(&digest(&SHA256, public_key).as_ref()[..16])

@@ -96,7 +96,7 @@ pub async fn serve(
                                 tracing::info!(target: "enshin::tls", listener = kind.name(), %peer, error = %e, "TLS handshake refused");
                                 audit.record_detached(enshin_core::audit::entry::Entry {
                                     source: Some(peer.ip().to_string()),
-                                    ..crate::tls::tls_event(kind.name(), "tls_handshake_refused")
+                                    ..crate::audit::event_entry(kind.name(), "tls_handshake_refused")
                                 });
                                 return;
                             }

@@ -88,6 +88,16 @@ fn account_kind(listener: ListenerKind) -> AccountKind {
     }
 }
 
+/// 429 for a log-in while its account, address or TOTP counter is locked, until `until`.
+fn locked_out(until: i64, now: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "too many failed log-ins; try again later",
+    )
+    .with_retry_after((until - now) / 1000 + 1)
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
@@ -214,12 +224,7 @@ pub async fn sign_in(
     }
     for (scope, subject) in &subjects {
         if let Some(until) = state.store.locked_until(*scope, subject, now).await? {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed log-ins; try again later",
-            )
-            .with_retry_after((until - now) / 1000 + 1));
+            return Err(locked_out(until, now));
         }
     }
     let kind = account_kind(conn.listener);
@@ -280,12 +285,7 @@ pub async fn sign_in(
             .locked_until(ThrottleScope::Account, &subject, now)
             .await?
         {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed log-ins; try again later",
-            )
-            .with_retry_after((until - now) / 1000 + 1));
+            return Err(locked_out(until, now));
         }
         if !crate::operators::totp_accepted(state, &account.account_id, typed_totp).await? {
             state

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use enshin_core::audit::entry::{Entry, Outcome};
+use enshin_core::audit::entry::Entry;
 use enshin_core::pki::client_cert_facts;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
@@ -82,27 +82,6 @@ pub enum ClientAuth {
     },
 }
 
-/// An access-log entry for a TLS event (no request, no principal).
-pub fn tls_event(listener: &str, action: &str) -> Entry {
-    Entry {
-        at_ms: crate::clock::now_ms(),
-        listener: listener.to_owned(),
-        action: action.to_owned(),
-        target_type: None,
-        target_id: None,
-        outcome: Outcome::Denied,
-        status: 0,
-        principal_id: None,
-        principal_kind: None,
-        role: None,
-        clinic_id: None,
-        source: None,
-        cert_serial: None,
-        session_hash: None,
-        request_id: None,
-    }
-}
-
 /// Delegates to webpki and, when it refuses a certificate the client did present, logs the
 /// certificate's serial and counts the refusal (the access log records these with its issue).
 #[derive(Debug)]
@@ -144,7 +123,7 @@ impl ClientCertVerifier for RecordingVerifier {
                 // The handshake has no request to hold back: the entry is not waited for.
                 self.audit.record_detached(Entry {
                     cert_serial: Some(serial),
-                    ..tls_event("clinic", "tls_client_certificate_refused")
+                    ..crate::audit::event_entry("clinic", "tls_client_certificate_refused")
                 });
             })
     }

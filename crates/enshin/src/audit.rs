@@ -11,9 +11,8 @@ use enshin_core::audit::entry::{Entry, Outcome, Sealed};
 use enshin_core::audit::proof::InclusionProof;
 use enshin_core::audit::review::{Known, Review, review};
 use enshin_server::Config;
-use enshin_server::audit::{load_or_create_key, start, writer_id};
+use enshin_server::audit::{event_entry, load_or_create_key, start, writer_id};
 use enshin_server::audit_verify::{prove, verify};
-use enshin_server::tls::tls_event;
 use enshin_store::audit::{AuditFilter, AuditStore, Position};
 use serde_json::json;
 
@@ -80,7 +79,7 @@ async fn record_reading(
         principal_id: Some(reviewer),
         principal_kind: Some("operator".into()),
         outcome: Outcome::Allowed,
-        ..tls_event("cli", action)
+        ..event_entry("cli", action)
     })
     .await?;
     drop(log);
