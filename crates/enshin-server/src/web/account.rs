@@ -107,6 +107,15 @@ pub async fn login(
     }
 }
 
+/// To the log-in page with "logged out", the session cookie removed.
+fn logged_out(page: &Page) -> Response {
+    let mut response = page.redirect("/login?done=logged_out");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie());
+    response
+}
+
 /// `POST /logout`.
 pub async fn logout(
     State(state): State<AppState>,
@@ -115,13 +124,7 @@ pub async fn logout(
     Posted(_): Posted<Button>,
 ) -> Response {
     match sign_out(&state, &auth).await {
-        Ok(()) => {
-            let mut response = page.redirect("/login?done=logged_out");
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, clear_session_cookie());
-            response
-        }
+        Ok(()) => logged_out(&page),
         Err(err) => page.error(Some(&auth), &err),
     }
 }
@@ -239,13 +242,7 @@ pub async fn end_session(
     Posted(_): Posted<Button>,
 ) -> Response {
     match end_own_session(&state, &auth, &id).await {
-        Ok(()) if id == auth.session.id => {
-            let mut response = page.redirect("/login?done=logged_out");
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, clear_session_cookie());
-            response
-        }
+        Ok(()) if id == auth.session.id => logged_out(&page),
         Ok(()) => page.redirect("/sessions?done=session_ended"),
         Err(err) => page.error(Some(&auth), &err),
     }
