@@ -248,7 +248,7 @@ impl AuditStore {
             Backend::Sqlite => SQLITE_ROWS_PER_INSERT,
             Backend::Postgres => 1,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.backend.begin_write(&self.pool).await?;
         for chunk in rows.chunks(per_statement) {
             let mut sql = String::from(
                 "INSERT INTO entries (writer, idx, body, at_ms, clinic_id, principal_id, outcome) VALUES ",

@@ -167,7 +167,7 @@ impl Store {
         reason: &str,
         now: i64,
     ) -> Result<u64, RevokeError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let revoked: Option<Option<i64>> =
             sqlx::query_scalar("SELECT revoked_at FROM client_certificates WHERE serial = $1")
                 .bind(serial)

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
+use sqlx::{Any, AnyPool, Executor, Row, SqlSafeStr, Transaction};
 
 use crate::migrations::MIGRATIONS;
 
@@ -40,6 +40,20 @@ impl Backend {
             Ok(Self::Postgres)
         } else {
             Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes fails at
+    /// once with "database is locked" when another connection holds the lock, without waiting
+    /// the busy timeout, so a write could be refused under ordinary concurrency.
+    pub(crate) async fn begin_write(
+        self,
+        pool: &AnyPool,
+    ) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self {
+            Self::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+            Self::Postgres => pool.begin().await,
         }
     }
 
@@ -94,6 +108,11 @@ impl Store {
     /// The backend of this store.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Begins a write transaction (see [`Backend::begin_write`]).
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.backend.begin_write(&self.pool).await
     }
 
     /// The pool, for the repositories of this crate.

@@ -24,7 +24,7 @@ pub struct NewOperator<'a> {
 impl Store {
     /// Creates an operator account in one transaction.
     pub async fn create_operator(&self, op: &NewOperator<'_>, now: i64) -> Result<(), PeopleError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let account = NewAccount {
             id: op.account_id,
             kind: AccountKind::Operator,

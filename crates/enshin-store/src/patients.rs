@@ -46,7 +46,7 @@ pub struct NewPatient<'a> {
 impl Store {
     /// Creates a patient account, profile and terms acceptance in one transaction.
     pub async fn create_patient(&self, p: &NewPatient<'_>, now: i64) -> Result<(), PeopleError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let account = NewAccount {
             id: p.account_id,
             kind: AccountKind::Patient,

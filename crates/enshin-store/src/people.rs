@@ -156,7 +156,7 @@ impl Store {
         member: &NewMember<'_>,
         now_ms: i64,
     ) -> Result<(), PeopleError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let clinic = sqlx::query("SELECT id FROM clinics WHERE id = $1")
             .bind(member.clinic_id)
             .fetch_optional(&mut *tx)
@@ -201,7 +201,7 @@ impl Store {
         login_id: &LoginId,
         now_ms: i64,
     ) -> Result<Option<bool>, PeopleError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(row) =
             sqlx::query("SELECT disabled_at FROM accounts WHERE kind = $1 AND login_id = $2")
                 .bind(kind.as_str())
