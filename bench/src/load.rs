@@ -36,6 +36,7 @@ fn sample_entry(i: u64) -> Entry {
         cert_serial: None,
         session_hash: Some("ab".repeat(32)),
         request_id: Some(format!("0190f0c4-2222-7000-8000-{i:012}")),
+        access: None,
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Principal {
     pub clinic_id: Option<String>,
     /// The session's id (logged only as a hash).
     pub session_id: Option<String>,
+    /// Access beyond standing rights (see [`Entry::access`]).
+    pub access: Option<String>,
 }
 
 /// The facts of one request that handlers and extractors fill in.
@@ -48,29 +50,47 @@ impl AccessFacts {
         }
     }
 
+    /// Notes the clinic an operator's request concerned and the grant it used, so the clinic's
+    /// admins find it on their "operator access" page.
+    pub fn concerning(&self, clinic_id: &str, access: Option<String>) {
+        if let Ok(mut slot) = self.0.lock()
+            && let Some(principal) = slot.as_mut()
+        {
+            principal
+                .clinic_id
+                .get_or_insert_with(|| clinic_id.to_owned());
+            if access.is_some() {
+                principal.access = access;
+            }
+        }
+    }
+
     fn take(&self) -> Option<Principal> {
         self.0.lock().ok().and_then(|mut slot| slot.take())
     }
 }
 
-/// The kind and id of what a route acts on: the path parameter and the segment naming it
-/// (`/api/v1/members/{id}/role` → `member`, the id).
+/// The kind and id of what a route acts on: the last path parameter, the most specific, and
+/// the segment naming it (`/api/v1/members/{id}/role` → `member`, the id;
+/// `/api/v1/clinics/{id}/patients/{patient}` → `patient`, its id; the clinic goes in the
+/// entry's clinic field).
 fn target(pattern: &str, path: &str) -> (Option<String>, Option<String>) {
     let pattern: Vec<&str> = pattern.split('/').collect();
     let actual: Vec<&str> = path.split('/').collect();
-    for (i, segment) in pattern.iter().enumerate() {
-        if segment.starts_with('{') && segment.ends_with('}') {
-            let kind = i
-                .checked_sub(1)
-                .and_then(|j| pattern.get(j))
-                .map(|s| s.trim_end_matches('s').to_owned());
-            let id = actual
-                .get(i)
-                .map(|v| v.chars().take(TARGET_MAX).collect::<String>());
-            return (kind, id);
-        }
-    }
-    (None, None)
+    let Some(i) = pattern
+        .iter()
+        .rposition(|segment| segment.starts_with('{') && segment.ends_with('}'))
+    else {
+        return (None, None);
+    };
+    let kind = i
+        .checked_sub(1)
+        .and_then(|j| pattern.get(j))
+        .map(|s| s.trim_end_matches('s').to_owned());
+    let id = actual
+        .get(i)
+        .map(|v| v.chars().take(TARGET_MAX).collect::<String>());
+    (kind, id)
 }
 
 /// The layer: records one entry per request and holds the response until it is durable.
@@ -111,6 +131,7 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
             .and_then(|p| p.session_id.as_deref())
             .map(|id| to_hex(digest(&SHA256, id.as_bytes()).as_ref())),
         request_id,
+        access: principal.as_ref().and_then(|p| p.access.clone()),
     };
     match state.audit.record(entry).await {
         Ok(_) => response,
@@ -141,6 +162,13 @@ mod tests {
             (Some("session".into()), Some("x".into()))
         );
         assert_eq!(target("/api/v1/me", "/api/v1/me"), (None, None));
+        assert_eq!(
+            target(
+                "/api/v1/clinics/{id}/patients/{patient}",
+                "/api/v1/clinics/c1/patients/p9"
+            ),
+            (Some("patient".into()), Some("p9".into()))
+        );
         let long = format!("/members/{}/disable", "9".repeat(5000));
         assert_eq!(target("/members/{id}/disable", &long).1.unwrap().len(), 100);
     }

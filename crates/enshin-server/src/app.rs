@@ -263,6 +263,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     let suspensions = crate::incident::Suspensions::load(&store)
         .await
         .map_err(|e| LaunchError::Store(StoreError::Database(e)))?;
+    tracing::warn!(outbox = %prepared.root.join("outbox").display(), "mail is written to the outbox directory; nothing is really sent");
     let state = AppState {
         store: store.clone(),
         listener: ListenerKind::Patient,
@@ -275,6 +276,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         audit: audit_log,
         audit_store,
         suspensions: suspensions.clone(),
+        outbox: prepared.outbox.clone(),
     };
     let mut tasks: Vec<JoinHandle<()>> = listeners
         .into_iter()

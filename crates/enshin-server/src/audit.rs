@@ -160,6 +160,7 @@ pub fn event_entry(listener: &str, action: &str) -> Entry {
         cert_serial: None,
         session_hash: None,
         request_id: None,
+        access: None,
     }
 }
 

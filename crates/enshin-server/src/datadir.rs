@@ -153,6 +153,8 @@ pub struct Prepared {
     pub keyring: Keyring,
     /// Certificates and keys for the listeners.
     pub tls: TlsMaterial,
+    /// The outbox directory (mail of the embedded default).
+    pub outbox: crate::outbox::Outbox,
 }
 
 /// Free bytes available to this user on the file system of `path`.
@@ -343,6 +345,14 @@ pub fn prepare(config: &Config) -> Result<Prepared, DataDirError> {
             path: config.keyring_dir.clone(),
         });
     }
+    let outbox_dir = root.join("outbox");
+    if !outbox_dir.exists() {
+        created.push(Created {
+            what: "outbox (mail that would have been sent)",
+            path: outbox_dir.clone(),
+        });
+    }
+    let outbox = crate::outbox::Outbox::open(&outbox_dir).map_err(classify(&outbox_dir))?;
     if config.database_url.is_none() && !root.join("enshin.db").exists() {
         created.push(Created {
             what: "database (SQLite, WAL)",
@@ -355,6 +365,7 @@ pub fn prepare(config: &Config) -> Result<Prepared, DataDirError> {
         lock,
         keyring,
         tls,
+        outbox,
     })
 }
 

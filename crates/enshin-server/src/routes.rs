@@ -14,7 +14,9 @@ use crate::error::ApiError;
 use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
-use crate::{announcements, certificates, console, members, patients, session};
+use crate::{
+    announcements, certificates, console, emergency, grants, members, patients, registry, session,
+};
 
 /// What handlers of one listener share.
 #[derive(Clone)]
@@ -42,6 +44,8 @@ pub struct AppState {
     pub audit_store: enshin_store::audit::AuditStore,
     /// Suspensions in force (AVAIL-4).
     pub suspensions: crate::incident::Suspensions,
+    /// Where mail goes (the embedded default's outbox directory).
+    pub outbox: crate::outbox::Outbox,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -69,7 +73,14 @@ pub fn router(state: AppState) -> Router {
                 delete(members::end_sessions),
             )
             .route("/api/v1/certificates", get(certificates::list))
-            .route("/api/v1/announcements", get(announcements::list));
+            .route("/api/v1/announcements", get(announcements::list))
+            .route("/api/v1/patients", post(registry::add))
+            .route("/api/v1/patients/{id}", get(registry::read))
+            .route("/api/v1/access-grants", get(grants::list))
+            .route("/api/v1/access-grants/{id}/approve", post(grants::approve))
+            .route("/api/v1/access-grants/{id}/refuse", post(grants::refuse))
+            .route("/api/v1/access-grants/{id}/end", post(grants::end))
+            .route("/api/v1/operator-access", get(grants::operator_access));
     }
     if listener == ListenerKind::Operator {
         router = router
@@ -78,6 +89,27 @@ pub fn router(state: AppState) -> Router {
                 get(console::clinics).post(console::create_clinic),
             )
             .route("/api/v1/clinics/{id}", get(console::clinic_overview))
+            .route(
+                "/api/v1/clinics/{id}/admin-email",
+                put(emergency::set_admin_email),
+            )
+            .route(
+                "/api/v1/clinics/{id}/emergency",
+                post(emergency::start).delete(emergency::end),
+            )
+            .route(
+                "/api/v1/clinics/{id}/access-requests",
+                post(grants::request),
+            )
+            .route(
+                "/api/v1/clinics/{id}/break-glass",
+                post(grants::break_glass),
+            )
+            .route(
+                "/api/v1/clinics/{id}/patients/{patient}",
+                get(registry::read_as_operator),
+            )
+            .route("/api/v1/access-grants", get(grants::list))
             .route("/api/v1/audit", get(console::audit))
             .route(
                 "/api/v1/announcements",

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use enshin_core::authz::{Action, Actor, Target, authorize};
+use enshin_core::emergency;
 use enshin_core::password::{self, HashParams, Verified};
 use enshin_core::people::{AccountKind, LoginId, Role};
 use enshin_core::session::{SessionPolicy, SessionTimes, ThrottleScope, new_token, token_digest};
@@ -243,9 +244,12 @@ pub async fn sign_in(
             role: None,
             clinic_id: r.clinic_id.clone(),
             session_id: None,
+            access: None,
         });
     }
-    let usable = record.as_ref().filter(|r| !r.disabled);
+    let usable = record.as_ref().filter(|r| {
+        !r.disabled && emergency::member_may_act(r.emergency_until, r.clinic_emergency_until, now)
+    });
     // Unknown and disabled IDs are verified against a dummy hash so the answer takes as long.
     let stored = usable.map_or_else(|| state.dummy_hash.to_string(), |r| r.password_hash.clone());
     let typed_for_hash = typed.clone();
@@ -329,6 +333,7 @@ pub async fn sign_in(
         role: None,
         clinic_id: account.clinic_id.clone(),
         session_id: Some(id.clone()),
+        access: account.emergency_until.map(|_| "emergency".to_owned()),
     });
     let expires_at = policy_for(state, kind.as_str()).expires_at(SessionTimes {
         created_at: now,
@@ -413,7 +418,9 @@ pub async fn authenticate(
     let same_cert = conn.listener != ListenerKind::Clinic
         || session.client_cert_serial.as_deref()
             == conn.client_cert.as_ref().map(|c| c.serial_hex.as_str());
-    if session.disabled_at.is_some() || !same_kind || !same_cert {
+    let held =
+        !emergency::member_may_act(session.emergency_until, session.clinic_emergency_until, now);
+    if session.disabled_at.is_some() || held || !same_kind || !same_cert {
         return Err(ApiError::not_authenticated());
     }
     if now - session.last_seen_at >= TOUCH_EVERY_MS {
@@ -459,6 +466,7 @@ impl Authenticated {
                 role: session.role.clone(),
                 clinic_id: session.clinic_id.clone(),
                 session_id: Some(session.id.clone()),
+                access: session.emergency_until.map(|_| "emergency".to_owned()),
             });
         }
         let actor = match (

@@ -5,12 +5,15 @@ pub mod announcements;
 pub mod audit;
 pub mod certificates;
 pub mod db;
+pub mod emergency;
 pub mod files;
+pub mod grants;
 pub mod keyring;
 pub mod migrations;
 pub mod operators;
 pub mod patients;
 pub mod people;
+pub mod registry;
 pub mod sessions;
 pub mod suspensions;
 

@@ -42,4 +42,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0007, "operators"),
     (0008, "announcements"),
     (0009, "suspensions"),
+    (0010, "operator_access"),
 ];

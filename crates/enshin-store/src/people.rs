@@ -102,6 +102,31 @@ pub(crate) async fn insert_account(
     }
 }
 
+/// Inserts a member's account and membership; `emergency_until` makes it an emergency account.
+pub(crate) async fn insert_member(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    member: &NewMember<'_>,
+    emergency_until: Option<i64>,
+    now_ms: i64,
+) -> Result<(), PeopleError> {
+    let account = NewAccount {
+        id: member.account_id,
+        kind: AccountKind::Member,
+        login_id: member.login_id,
+        password_hash: member.password_hash,
+    };
+    insert_account(tx, &account, now_ms).await?;
+    sqlx::query("INSERT INTO members (account_id, clinic_id, role, display_name, emergency_until) VALUES ($1, $2, $3, $4, $5)")
+        .bind(member.account_id)
+        .bind(member.clinic_id)
+        .bind(member.role.as_str())
+        .bind(member.display_name)
+        .bind(emergency_until)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Creates a clinic.
     pub async fn create_clinic(
@@ -164,20 +189,7 @@ impl Store {
         if clinic.is_none() {
             return Err(PeopleError::NoSuchClinic(member.clinic_id.to_owned()));
         }
-        let account = NewAccount {
-            id: member.account_id,
-            kind: AccountKind::Member,
-            login_id: member.login_id,
-            password_hash: member.password_hash,
-        };
-        insert_account(&mut tx, &account, now_ms).await?;
-        sqlx::query("INSERT INTO members (account_id, clinic_id, role, display_name) VALUES ($1, $2, $3, $4)")
-            .bind(member.account_id)
-            .bind(member.clinic_id)
-            .bind(member.role.as_str())
-            .bind(member.display_name)
-            .execute(&mut *tx)
-            .await?;
+        insert_member(&mut tx, member, None, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }

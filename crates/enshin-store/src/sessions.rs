@@ -21,6 +21,10 @@ pub struct LoginRecord {
     pub disabled: bool,
     /// The member's clinic.
     pub clinic_id: Option<String>,
+    /// Expiry of an emergency account; `None` for a normal one.
+    pub emergency_until: Option<i64>,
+    /// End of the member's clinic's emergency, if one is in force.
+    pub clinic_emergency_until: Option<i64>,
 }
 
 /// A new session to store.
@@ -70,6 +74,10 @@ pub struct SessionRecord {
     pub client_cert_serial: Option<String>,
     /// When the account was disabled.
     pub disabled_at: Option<i64>,
+    /// Expiry of an emergency account; `None` for a normal one.
+    pub emergency_until: Option<i64>,
+    /// End of the member's clinic's emergency, if one is in force.
+    pub clinic_emergency_until: Option<i64>,
 }
 
 fn session_record(row: &AnyRow) -> Result<SessionRecord, sqlx::Error> {
@@ -84,6 +92,8 @@ fn session_record(row: &AnyRow) -> Result<SessionRecord, sqlx::Error> {
         ended_at: row.try_get(7)?,
         client_cert_serial: row.try_get(8)?,
         disabled_at: row.try_get(9)?,
+        emergency_until: row.try_get(10)?,
+        clinic_emergency_until: row.try_get(11)?,
     })
 }
 
@@ -95,8 +105,9 @@ impl Store {
         login_id: &LoginId,
     ) -> Result<Option<LoginRecord>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT a.id, a.password_hash, a.disabled_at, m.clinic_id FROM accounts a \
-             LEFT JOIN members m ON m.account_id = a.id WHERE a.kind = $1 AND a.login_id = $2",
+            "SELECT a.id, a.password_hash, a.disabled_at, m.clinic_id, m.emergency_until, c.emergency_until \
+             FROM accounts a LEFT JOIN members m ON m.account_id = a.id LEFT JOIN clinics c ON c.id = m.clinic_id \
+             WHERE a.kind = $1 AND a.login_id = $2",
         )
         .bind(kind.as_str())
         .bind(login_id.as_str())
@@ -108,6 +119,8 @@ impl Store {
                 password_hash: row.try_get(1)?,
                 disabled: row.try_get::<Option<i64>, _>(2)?.is_some(),
                 clinic_id: row.try_get(3)?,
+                emergency_until: row.try_get(4)?,
+                clinic_emergency_until: row.try_get(5)?,
             })
         })
         .transpose()
@@ -214,8 +227,9 @@ impl Store {
     ) -> Result<Option<SessionRecord>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT s.id, s.account_id, a.kind, m.role, m.clinic_id, s.created_at, s.last_seen_at, s.ended_at, \
-                    s.client_cert_serial, a.disabled_at \
+                    s.client_cert_serial, a.disabled_at, m.emergency_until, c.emergency_until \
              FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN members m ON m.account_id = a.id \
+             LEFT JOIN clinics c ON c.id = m.clinic_id \
              WHERE s.token_digest = $1",
         )
         .bind(token_digest)

@@ -141,6 +141,14 @@ impl Browser {
         self.post_from("same-origin", path, fields).await
     }
 
+    /// Opens `/login` and posts it with its form token and `fields` (login ID, password, code).
+    pub async fn log_in(&self, fields: &[(&str, &str)]) -> Answer {
+        let csrf = self.get("/login").await.csrf();
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post("/login", &form).await
+    }
+
     /// Posts a form as if from a page of `site` (`same-origin`, `cross-site`, …).
     pub async fn post_from(&self, site: &str, path: &str, fields: &[(&str, &str)]) -> Answer {
         let request = self

@@ -359,6 +359,33 @@ impl TestApp {
         Browser::new(&self.ca_pem, Some(&identity), &self.clinic_url(""))
     }
 
+    /// A browser on the clinic site, logged in as `member` with a certificate of its clinic.
+    pub async fn member_browser(&self, member: &TestMember) -> Browser {
+        let browser = self.clinic_browser(&member.clinic_id).await;
+        let signed = browser
+            .log_in(&[
+                ("login_id", &member.login_id),
+                ("password", &member.password),
+            ])
+            .await;
+        assert_eq!(signed.location(), Some("/home"), "{}", signed.body);
+        browser
+    }
+
+    /// A browser on the operator console, logged in with the password and the current code.
+    pub async fn operator_browser(&self, operator: &TestOperator) -> Browser {
+        let browser = Browser::new(&self.ca_pem, None, &self.operator_url(""));
+        let signed = browser
+            .log_in(&[
+                ("login_id", &operator.login_id),
+                ("password", &operator.password),
+                ("totp", &operator.code(0)),
+            ])
+            .await;
+        assert_eq!(signed.location(), Some("/home"), "{}", signed.body);
+        browser
+    }
+
     /// A client presenting a fresh certificate for `clinic_id` (clinic members).
     pub async fn clinic_client(&self, clinic_id: &str) -> reqwest::Client {
         let identity = self.issue_client_cert(clinic_id).await;

@@ -72,6 +72,11 @@ pub struct Entry {
     pub session_hash: Option<String>,
     /// The request id sent back as `x-request-id`.
     pub request_id: Option<String>,
+    /// Access beyond the principal's standing rights: `grant:<id>` or `break_glass:<id>` (an
+    /// operator reading patient data, DATA-4), `emergency` (an emergency account, AVAIL-4).
+    /// Absent otherwise, so entries written before it existed keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
 }
 
 /// An entry as written: by which writer, at which index, after which leaf.
@@ -144,6 +149,7 @@ mod tests {
             cert_serial: Some("4a".into()),
             session_hash: Some("ab".repeat(32)),
             request_id: Some("0190-dddd".into()),
+            access: None,
         }
     }
 

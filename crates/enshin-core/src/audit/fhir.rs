@@ -121,6 +121,7 @@ mod tests {
             cert_serial: None,
             session_hash: None,
             request_id: None,
+            access: None,
         };
         let sealed = Sealed::new("w1", 3, &NO_PREVIOUS, entry);
         let b = bundle([&sealed], 0);

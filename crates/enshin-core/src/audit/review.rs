@@ -168,6 +168,7 @@ mod tests {
             cert_serial: Some("aa".into()),
             session_hash: None,
             request_id: None,
+            access: None,
         }
     }
 

@@ -225,6 +225,7 @@ mod tests {
             cert_serial: None,
             session_hash: None,
             request_id: None,
+            access: None,
         }
     }
 

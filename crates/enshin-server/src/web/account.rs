@@ -142,6 +142,7 @@ struct HomePage {
     f: Frame,
     text: &'static str,
     cert_warning: bool,
+    access_waiting: bool,
     announcements: Vec<AnnouncementRow>,
 }
 
@@ -184,10 +185,25 @@ pub async fn home(State(state): State<AppState>, page: Page, SignedIn(auth): Sig
     } else {
         (false, Vec::new())
     };
+    // Admins are told on arrival of requests to decide and of break-glass not yet looked at.
+    let access_waiting = match (&auth.actor, is_admin) {
+        (Actor::Member { clinic_id, .. }, true) => {
+            let now = now_ms();
+            match state.store.grants_of_clinic(clinic_id).await {
+                Ok(grants) => grants.iter().any(|g| {
+                    g.state(now) == enshin_core::grant::State::Pending
+                        || (g.kind == enshin_core::grant::Kind::BreakGlass && g.seen_at.is_none())
+                }),
+                Err(e) => return page.error(Some(&auth), &crate::error::ApiError::from(e)),
+            }
+        }
+        _ => false,
+    };
     let template = HomePage {
         f: page.frame(Some(&auth)),
         text,
         cert_warning,
+        access_waiting,
         announcements,
     };
     page.render(StatusCode::OK, &template)

@@ -37,6 +37,11 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "member_disabled" => t.member_disabled,
         "role_changed" => t.role_changed,
         "sessions_ended" => t.sessions_ended,
+        "access_approved" => t.access_approved,
+        "access_refused" => t.access_refused,
+        "access_ended" => t.access_ended,
+        "access_requested" => t.access_requested,
+        "access_opened" => t.access_opened,
         _ => return None,
     })
 }

@@ -2,6 +2,7 @@
 //! then redirect (POST → 303 → GET); a form with a mistake is shown again saying what failed.
 //! Every page calls the same functions as the JSON API, so the rules cannot differ.
 
+mod access;
 mod account;
 mod clinic;
 mod context;
@@ -38,13 +39,18 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/terms", get(patient::terms_page).post(patient::accept)),
         ListenerKind::Operator => router
             .route("/clinics", get(operator::clinics_page))
-            .route("/audit", get(operator::audit_page)),
+            .route("/audit", get(operator::audit_page))
+            .route("/access", get(access::grants_page).post(access::ask)),
         ListenerKind::Clinic => router
             .route("/members", get(clinic::members_page).post(clinic::add))
             .route("/members/{id}/role", post(clinic::change_role))
             .route("/members/{id}/disable", post(clinic::disable))
             .route("/members/{id}/end-sessions", post(clinic::end_sessions))
-            .route("/certificates", get(clinic::certificates_page)),
+            .route("/certificates", get(clinic::certificates_page))
+            .route("/operator-access", get(access::operator_access_page))
+            .route("/operator-access/{id}/approve", post(access::approve))
+            .route("/operator-access/{id}/refuse", post(access::refuse))
+            .route("/operator-access/{id}/end", post(access::end)),
     }
 }
 

@@ -267,6 +267,74 @@ pub struct Texts {
     pub error_title: &'static str,
     /// Link back to the start.
     pub back_home: &'static str,
+    /// Link to the operator-access page.
+    pub nav_operator_access: &'static str,
+    /// Explanation on the operator-access page.
+    pub operator_access_intro: &'static str,
+    /// No requests.
+    pub no_grants: &'static str,
+    /// Column: operator.
+    pub grant_operator: &'static str,
+    /// Column: kind.
+    pub grant_kind: &'static str,
+    /// Kind: request.
+    pub grant_request: &'static str,
+    /// Kind: break-glass.
+    pub grant_break_glass: &'static str,
+    /// Column: scope.
+    pub grant_scope: &'static str,
+    /// Scope: the clinic.
+    pub scope_clinic: &'static str,
+    /// Scope: one patient.
+    pub scope_patient: &'static str,
+    /// Column: reason.
+    pub grant_reason: &'static str,
+    /// Column: duration.
+    pub grant_minutes: &'static str,
+    /// Column: period.
+    pub grant_period: &'static str,
+    /// State: pending.
+    pub state_pending: &'static str,
+    /// State: active.
+    pub state_active: &'static str,
+    /// State: ended.
+    pub state_ended: &'static str,
+    /// State: refused.
+    pub state_refused: &'static str,
+    /// State: lapsed.
+    pub state_lapsed: &'static str,
+    /// Button: approve.
+    pub approve: &'static str,
+    /// Button: refuse.
+    pub refuse: &'static str,
+    /// Button: end access now.
+    pub end_access: &'static str,
+    /// Heading: what operators did.
+    pub operator_actions: &'static str,
+    /// Column: target.
+    pub target: &'static str,
+    /// Notice after approving.
+    pub access_approved: &'static str,
+    /// Notice after refusing.
+    pub access_refused: &'static str,
+    /// Notice after ending.
+    pub access_ended: &'static str,
+    /// Home notice: something to look at.
+    pub access_waiting: &'static str,
+    /// Heading of the operator's access page.
+    pub access_title: &'static str,
+    /// Explanation on the operator's access page.
+    pub access_intro: &'static str,
+    /// Button: request access.
+    pub ask_access: &'static str,
+    /// Button: break-glass.
+    pub break_glass: &'static str,
+    /// Hint under the patient id.
+    pub patient_id_hint: &'static str,
+    /// Notice after a request.
+    pub access_requested: &'static str,
+    /// Notice after break-glass.
+    pub access_opened: &'static str,
     /// Times are shown in this zone.
     pub time_zone_note: &'static str,
 }
@@ -386,6 +454,40 @@ pub static JA: Texts = Texts {
     effective_from: "実施日",
     error_title: "エラー",
     back_home: "ホームへ戻る",
+    nav_operator_access: "運営者アクセス",
+    operator_access_intro: "運営事業者は、当院の管理者が承認したとき、または緊急時(ブレークグラス)にしか患者情報を見られません。当院への運営者のアクセスと、その間に行われた操作・閲覧された記録をすべてここに表示します(90日分)。",
+    no_grants: "運営者からのアクセスはありません。",
+    grant_operator: "運営者",
+    grant_kind: "種別",
+    grant_request: "承認による",
+    grant_break_glass: "緊急時(ブレークグラス)",
+    grant_scope: "範囲",
+    scope_clinic: "当院の全患者",
+    scope_patient: "患者ID",
+    grant_reason: "理由",
+    grant_minutes: "時間(分)",
+    grant_period: "期間",
+    state_pending: "承認待ち",
+    state_active: "アクセス中",
+    state_ended: "終了",
+    state_refused: "拒否済み",
+    state_lapsed: "期限切れ(判断なし)",
+    approve: "承認する",
+    refuse: "拒否する",
+    end_access: "今すぐ終了する",
+    operator_actions: "運営者の操作と閲覧",
+    target: "対象",
+    access_approved: "アクセスを承認しました。",
+    access_refused: "アクセスを拒否しました。",
+    access_ended: "アクセスを終了しました。",
+    access_waiting: "運営者アクセスに確認が必要な項目があります。",
+    access_title: "患者情報へのアクセス",
+    access_intro: "患者情報は、クリニック管理者の承認(最長8時間)か、緊急時のブレークグラス(最長4時間、管理者に即時通知)でのみ閲覧できます。理由には患者の氏名を書かないでください。",
+    ask_access: "承認を依頼する",
+    break_glass: "緊急アクセス(ブレークグラス)",
+    patient_id_hint: "空欄にすると当院の全患者が対象になります。",
+    access_requested: "承認を依頼しました。",
+    access_opened: "緊急アクセスを開始しました。クリニックの管理者に通知しました。",
     time_zone_note: "時刻は日本時間です。",
 };
 
@@ -504,6 +606,40 @@ pub static EN: Texts = Texts {
     effective_from: "Takes effect on",
     error_title: "Something went wrong",
     back_home: "Back to the start",
+    nav_operator_access: "Operator access",
+    operator_access_intro: "The service operator sees patient data only when an admin of this clinic approves it, or in an emergency (break-glass). Every operator access to this clinic and every record read during it is listed here (90 days).",
+    no_grants: "No operator access so far.",
+    grant_operator: "Operator",
+    grant_kind: "Kind",
+    grant_request: "Approved request",
+    grant_break_glass: "Emergency (break-glass)",
+    grant_scope: "Scope",
+    scope_clinic: "Every patient of the clinic",
+    scope_patient: "Patient id",
+    grant_reason: "Reason",
+    grant_minutes: "Minutes",
+    grant_period: "Period",
+    state_pending: "Waiting for approval",
+    state_active: "Open now",
+    state_ended: "Ended",
+    state_refused: "Refused",
+    state_lapsed: "Lapsed (not decided)",
+    approve: "Approve",
+    refuse: "Refuse",
+    end_access: "End now",
+    operator_actions: "What operators did and read",
+    target: "Target",
+    access_approved: "Access approved.",
+    access_refused: "Access refused.",
+    access_ended: "Access ended.",
+    access_waiting: "Operator access needs your attention.",
+    access_title: "Access to patient data",
+    access_intro: "Patient data opens only with a clinic admin's approval (up to 8 hours) or by break-glass in an emergency (up to 4 hours; the admin is told at once). Do not name a patient in the reason.",
+    ask_access: "Request approval",
+    break_glass: "Emergency access (break-glass)",
+    patient_id_hint: "Leave empty for every patient of the clinic.",
+    access_requested: "Approval requested.",
+    access_opened: "Emergency access is open; the clinic's admin has been told.",
     time_zone_note: "Times are Japan time.",
 };
 
@@ -531,6 +667,9 @@ impl Texts {
             "phone" => self.phone,
             "name" => self.display_name,
             "role" => self.member_role,
+            "reason" => self.grant_reason,
+            "minutes" => self.grant_minutes,
+            "patient_id" => self.scope_patient,
             _ => "",
         }
     }
@@ -587,6 +726,8 @@ impl Texts {
             "invalid_form" | "invalid_body" => "送信された内容を読み取れませんでした。入力内容を確認してください。",
             "unavailable" => "ただいまサービスを利用できません。少し時間をおいてお試しください。",
             "not_authenticated" => "ログインしてください。",
+            "no_access_grant" => "承認されたアクセスがないため、患者情報は表示できません。",
+            "grant_not_open_to_this" => "このアクセスはすでに判断済みか、終了しています。",
             _ => "エラーが発生しました。もう一度お試しください。",
         }
         .to_owned()
@@ -624,6 +765,9 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "login_id_length" => "4〜64文字にしてください。",
         "login_id_character" => "半角の英小文字・数字と . _ - @ だけが使えます。",
         "role" => "管理者・医師・スタッフのいずれかを選んでください。",
+        "grant_reason" => "1〜500文字で入力してください。",
+        "grant_minutes" => "依頼は1〜480分、緊急アクセスは1〜240分で指定してください。",
+        "grant_patient_id" => "患者IDの形式ではありません。",
         _ => return None,
     })
 }

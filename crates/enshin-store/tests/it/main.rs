@@ -1,5 +1,6 @@
 //! Integration tests of enshin-store, run on SQLite and, with ENSHIN_TEST_DATABASE_URL, PostgreSQL.
 
+mod grants;
 mod keyring;
 mod migrations;
 mod people;

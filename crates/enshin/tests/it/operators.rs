@@ -12,7 +12,7 @@ use crate::cli::Served;
 use crate::operator_cli::{ok_json, run};
 
 /// Logs the operator in on the console API with the current code; returns the bearer token.
-async fn operator_token(app: &TestApp, op: &TestOperator) -> String {
+pub(crate) async fn operator_token(app: &TestApp, op: &TestOperator) -> String {
     let session: Value = app
         .client()
         .post(app.operator_url("/api/v1/session"))
@@ -471,18 +471,7 @@ async fn announcements_need_fourteen_days_notice_unless_they_are_security_notice
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let browser = app.clinic_browser(&clinic).await;
-    let csrf = browser.get("/login").await.csrf();
-    browser
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("login_id", &admin.login_id),
-                ("password", &admin.password),
-            ],
-        )
-        .await;
+    let browser = app.member_browser(&admin).await;
     let home = browser.get("/home").await;
     assert!(home.body.contains("緊急のセキュリティのお知らせ"));
     assert!(home.body.contains("change notice"));

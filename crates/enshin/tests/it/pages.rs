@@ -3,7 +3,7 @@
 // covers AUTH-2, AUTH-3, AUTH-7, CONSENT-1, ROLE-1, ROLE-2, SESS-1, SESS-2, SESS-3, DATA-1
 
 use enshin_core::people::Role;
-use enshin_testkit::{Answer, Browser, TestApp, TestMember, spawn_app};
+use enshin_testkit::{Answer, Browser, TestMember, spawn_app};
 use reqwest::StatusCode;
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -66,13 +66,6 @@ async fn log_in(browser: &Browser, login_id: &str, password: &str) -> Answer {
         .await
 }
 
-async fn member_browser(app: &TestApp, member: &TestMember) -> Browser {
-    let browser = app.clinic_browser(&member.clinic_id).await;
-    let answer = log_in(&browser, &member.login_id, &member.password).await;
-    assert_eq!(answer.location(), Some("/home"), "{}", answer.body);
-    browser
-}
-
 fn assert_page_headers(answer: &Answer, what: &str) {
     let header = |name: &str| {
         answer
@@ -120,7 +113,7 @@ async fn pages_carry_the_security_headers_and_no_inline_code() {
         assert_page_headers(&answer, path);
     }
     let admin = app.add_member(&clinic, Role::Admin).await;
-    let browser = member_browser(&app, &admin).await;
+    let browser = app.member_browser(&admin).await;
     for path in ["/home", "/sessions", "/members"] {
         let answer = browser.get(path).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
@@ -300,7 +293,7 @@ async fn every_form_answers_bad_input_with_a_clear_4xx_page() {
     let clinic = app.add_clinic("A").await;
     let admin = app.add_member(&clinic, Role::Admin).await;
     let staff = app.add_member(&clinic, Role::Staff).await;
-    let clinic_browser = member_browser(&app, &admin).await;
+    let clinic_browser = app.member_browser(&admin).await;
     let patient = app.patient_browser();
     register(&patient, "bad.input").await;
     let signed = log_in(&patient, "bad.input", PASSWORD).await;
@@ -499,7 +492,7 @@ async fn a_clinic_admin_manages_members_through_the_pages_and_others_cannot() {
     let app = spawn_app().await;
     let (a, b) = (app.add_clinic("A").await, app.add_clinic("B").await);
     let admin = app.add_member(&a, Role::Admin).await;
-    let browser = member_browser(&app, &admin).await;
+    let browser = app.member_browser(&admin).await;
     let page = browser.get("/members").await;
     assert!(page.body.contains(&admin.login_id));
     let csrf = page.csrf();
@@ -555,7 +548,7 @@ async fn a_clinic_admin_manages_members_through_the_pages_and_others_cannot() {
         login_id: "sato.ichiro".into(),
         password: "Kaede-77-river!".into(),
     };
-    let sato_browser = member_browser(&app, &sato_member).await;
+    let sato_browser = app.member_browser(&sato_member).await;
     let path = |suffix: &str| format!("/members/{}/{suffix}", sato.id);
     let role = browser
         .post(&path("role"), &[("csrf", &csrf), ("role", "doctor")])
@@ -589,7 +582,7 @@ async fn a_clinic_admin_manages_members_through_the_pages_and_others_cannot() {
 
     // A doctor of A: 403; the admin of B: A's member answers like a missing one (ROLE-2).
     let doctor = app.add_member(&a, Role::Doctor).await;
-    let doctor_browser = member_browser(&app, &doctor).await;
+    let doctor_browser = app.member_browser(&doctor).await;
     let forbidden = doctor_browser.get("/members").await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
     assert!(forbidden.body.contains("権限がありません"));
@@ -601,7 +594,7 @@ async fn a_clinic_admin_manages_members_through_the_pages_and_others_cannot() {
             .contains("href=\"/members\"")
     );
     let admin_b = app.add_member(&b, Role::Admin).await;
-    let b_browser = member_browser(&app, &admin_b).await;
+    let b_browser = app.member_browser(&admin_b).await;
     let b_csrf = b_browser.get("/members").await.csrf();
     let foreign = b_browser
         .post(

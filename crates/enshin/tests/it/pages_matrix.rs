@@ -46,19 +46,7 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
         ("admin of B", &b, Role::Admin),
     ] {
         let member = app.add_member(clinic, role).await;
-        let browser = app.clinic_browser(clinic).await;
-        let csrf = browser.get("/login").await.csrf();
-        let signed = browser
-            .post(
-                "/login",
-                &[
-                    ("csrf", &csrf),
-                    ("login_id", &member.login_id),
-                    ("password", &member.password),
-                ],
-            )
-            .await;
-        assert_eq!(signed.location(), Some("/home"), "{name}");
+        let browser = app.member_browser(&member).await;
         let actor = Actor::Member {
             account_id: member.id.clone(),
             clinic_id: clinic.clone(),
@@ -73,6 +61,17 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
     }
     let target = app.add_member(&a, Role::Staff).await;
     let on_target = |suffix: &str| format!("/members/{}/{suffix}", target.id);
+    // A pending request of an operator to clinic A, for the approve row.
+    let operator = app.add_operator("ops.matrix").await;
+    let asked = enshin_core::grant::ask(enshin_core::grant::Kind::Request, "r", None, 30).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    app.store()
+        .ask_access("g-matrix", &a, &operator.id, &asked, now)
+        .await
+        .unwrap();
 
     // (label, path, form fields or None for GET, action, on what, answer when allowed, expected)
     let rows: Vec<Row> = vec![
@@ -130,6 +129,24 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
             on_target("end-sessions"),
             Some(vec![]),
             Action::EndMemberSessions,
+            On::TargetInA,
+            303,
+            [303, 403, 403, 404],
+        ),
+        (
+            "operator access",
+            "/operator-access".into(),
+            None,
+            Action::DecideAccess,
+            On::OwnClinic,
+            200,
+            [200, 403, 403, 200],
+        ),
+        (
+            "approve operator access",
+            "/operator-access/g-matrix/approve".into(),
+            Some(vec![]),
+            Action::DecideAccess,
             On::TargetInA,
             303,
             [303, 403, 403, 404],
