@@ -1,9 +1,10 @@
 // An operator logs in to the console with password and a TOTP code, sees the clinics and the
-// access log, filtered by clinic (issue 6; AUTH-9, LOG-3).
+// access log, filtered by clinic, and asks the demo clinic for access to its patient data; the
+// clinic's admin approves it on the "operator access" page (issue 6; AUTH-9, LOG-3, DATA-4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { launch, shot, demo } from './lib.mjs';
+import { launch, shot, demo, clinicUrl } from './lib.mjs';
 
 const consoleUrl = process.env.E2E_OPERATOR_URL;
 const uri = process.env.E2E_OPERATOR_URI;
@@ -49,5 +50,47 @@ test('an operator logs in with a TOTP code and reads the access log', async () =
   const rows = await page.locator('table.log tbody tr').count();
   assert.ok(rows > 0, 'the demo clinic has entries from the clinic specs');
   await shot(page, '32-operator-audit');
+
+  await page.click('nav a[href="/clinics"]');
+  await page.click(`a[href="/clinics/${demo().clinic.id}"]`);
+  await page.waitForURL(`**/clinics/${demo().clinic.id}`);
+  assert.match(await page.textContent('h1'), new RegExp(demo().clinic.name));
+  await shot(page, '33-operator-clinic');
+
+  await page.click('nav a[href="/access"]');
+  await page.waitForURL('**/access');
+  await page.selectOption('#clinic', demo().clinic.id);
+  await page.fill('#minutes', '30');
+  await page.fill('#reason', '問い合わせ #E2E の調査');
+  await page.click('button[value="request"]');
+  await page.waitForURL('**/access?done=access_requested');
+  assert.match(await page.textContent('table'), /承認待ち/);
+  await shot(page, '34-operator-access-requested');
+
+  // The clinic's admin is told on the start page and approves.
+  const admin = demo().accounts.find((a) => a.role === 'admin');
+  const desk = await browser.newContext({
+    viewport: { width: 1280, height: 800 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
+    clientCertificates: [{ origin: clinicUrl, pfxPath: demo().certificate.path, passphrase: demo().certificate.password }],
+  });
+  const clinic = await desk.newPage();
+  await clinic.goto(`${clinicUrl}/login`);
+  await clinic.fill('#login_id', admin.login_id);
+  await clinic.fill('#password', admin.password);
+  await clinic.click('form[action="/login"] button');
+  await clinic.waitForURL('**/home');
+  assert.match(await clinic.textContent('main'), /運営者アクセスに確認が必要な項目があります/);
+  await clinic.click('nav a[href="/operator-access"]');
+  await clinic.waitForURL('**/operator-access');
+  const row = clinic.locator('tr', { hasText: '問い合わせ #E2E の調査' });
+  await shot(clinic, '35-clinic-operator-access');
+  await row.locator('button', { hasText: '承認する' }).click();
+  await clinic.waitForURL('**/operator-access?done=access_approved');
+  assert.match(await clinic.locator('tr', { hasText: '問い合わせ #E2E の調査' }).textContent(), /アクセス中/);
+  await shot(clinic, '36-clinic-operator-access-approved');
+  await desk.close();
+
+  await page.reload();
+  assert.match(await page.textContent('table'), /アクセス中/);
   await context.close();
 });

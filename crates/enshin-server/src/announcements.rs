@@ -20,14 +20,18 @@ use crate::session::{Authenticated, json_body};
 /// Announcements are shown for this long after publication.
 const SHOWN_DAYS: i64 = 90;
 
-#[derive(Deserialize)]
+/// An announcement as typed.
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct NewAnnouncement {
-    kind: String,
-    title: String,
-    text: String,
+pub struct NewAnnouncement {
+    /// `change` or `security`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub text: String,
     /// `YYYY-MM-DD`, Japan time.
-    effective_date: String,
+    pub effective_date: String,
 }
 
 fn invalid(field: &'static str, message: String) -> ApiError {
@@ -43,6 +47,17 @@ pub async fn publish(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&auth.actor, Action::PublishAnnouncement, Target::Service)?;
     let new: NewAnnouncement = json_body(body)?;
+    let id = publish_announcement(&state, &auth, &new).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+/// Checks and publishes an announcement (AVAIL-5); its id.
+pub async fn publish_announcement(
+    state: &AppState,
+    auth: &Authenticated,
+    new: &NewAnnouncement,
+) -> Result<String, ApiError> {
+    authorize(&auth.actor, Action::PublishAnnouncement, Target::Service)?;
     let kind = Kind::parse(&new.kind)
         .ok_or_else(|| invalid("kind", "kind must be change or security".into()))?;
     let effective = japan_day_start(&new.effective_date).ok_or_else(|| {
@@ -72,7 +87,7 @@ pub async fn publish(
         published_by: auth.session.account_id.clone(),
     };
     state.store.publish_announcement(&announcement).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": announcement.id }))))
+    Ok(announcement.id)
 }
 
 /// The announcements of the last 90 days, newest first, for an admin or an operator.

@@ -10,7 +10,9 @@ use axum::http::StatusCode;
 use enshin_core::audit::entry::Sealed;
 use enshin_core::authz::{Action, Target, authorize};
 use enshin_store::audit::{AuditFilter, Position};
-use enshin_store::people::ClinicSummary;
+use enshin_store::certificates::CertificateRecord;
+use enshin_store::emergency::ClinicContact;
+use enshin_store::people::{ClinicSummary, MemberSummary};
 use serde_json::json;
 
 use crate::clock::{japan_day_start, now_ms};
@@ -182,6 +184,47 @@ pub async fn suspensions(
     Ok(Json(json!({ "suspensions": list })))
 }
 
+/// Suspends the service (`"service"`) or one clinic with the message users see (AVAIL-4).
+pub async fn suspend_scope(
+    state: &AppState,
+    auth: &Authenticated,
+    scope: &str,
+    message: &str,
+) -> Result<(), ApiError> {
+    authorize(&auth.actor, Action::Suspend, Target::Service)?;
+    let message = message.trim();
+    if message.is_empty() || message.chars().count() > 500 || message.chars().any(char::is_control)
+    {
+        return Err(bad(
+            "message",
+            "must have 1 to 500 characters and no control characters",
+        ));
+    }
+    if scope != enshin_store::suspensions::SERVICE && !state.store.clinic_exists(scope).await? {
+        return Err(bad("scope", "is neither \"service\" nor a clinic id"));
+    }
+    state
+        .store
+        .suspend(scope, message, &auth.session.account_id, now_ms())
+        .await?;
+    state.suspensions.refresh(&state.store).await?;
+    Ok(())
+}
+
+/// Lifts a suspension; 404 when there was none.
+pub async fn lift_scope(
+    state: &AppState,
+    auth: &Authenticated,
+    scope: &str,
+) -> Result<(), ApiError> {
+    authorize(&auth.actor, Action::Suspend, Target::Service)?;
+    if !state.store.lift_suspension(scope).await? {
+        return Err(ApiError::not_found());
+    }
+    state.suspensions.refresh(&state.store).await?;
+    Ok(())
+}
+
 /// `POST /api/v1/suspensions {"scope", "message"}`: suspends the service (`"service"`) or one
 /// clinic; users get 503 with the message on every instance within seconds (AVAIL-4).
 pub async fn suspend(
@@ -191,37 +234,17 @@ pub async fn suspend(
 ) -> Result<StatusCode, ApiError> {
     authorize(&auth.actor, Action::Suspend, Target::Service)?;
     let s: Suspension = crate::session::json_body(body)?;
-    let message = s.message.trim();
-    if message.is_empty() || message.chars().count() > 500 || message.chars().any(char::is_control)
-    {
-        return Err(bad(
-            "message",
-            "must have 1 to 500 characters and no control characters",
-        ));
-    }
-    if s.scope != enshin_store::suspensions::SERVICE && !state.store.clinic_exists(&s.scope).await?
-    {
-        return Err(bad("scope", "is neither \"service\" nor a clinic id"));
-    }
-    state
-        .store
-        .suspend(&s.scope, message, &auth.session.account_id, now_ms())
-        .await?;
-    state.suspensions.refresh(&state.store).await?;
+    suspend_scope(&state, &auth, &s.scope, &s.message).await?;
     Ok(StatusCode::CREATED)
 }
 
-/// `DELETE /api/v1/suspensions/{scope}`: lifts a suspension.
+/// `DELETE /api/v1/suspensions/{scope}`.
 pub async fn lift(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(scope): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    authorize(&auth.actor, Action::Suspend, Target::Service)?;
-    if !state.store.lift_suspension(&scope).await? {
-        return Err(ApiError::not_found());
-    }
-    state.suspensions.refresh(&state.store).await?;
+    lift_scope(&state, &auth, &scope).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -239,37 +262,84 @@ pub async fn create_clinic(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&auth.actor, Action::CreateClinic, Target::Service)?;
     let new: NewClinic = crate::session::json_body(body)?;
-    let clinic = crate::people::add_clinic(&state.store, &state.keyring, &new.name).await?;
+    let clinic = add_clinic_as(&state, &auth, &new.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": clinic.id, "name": clinic.name })),
     ))
 }
 
-/// `GET /api/v1/clinics/{id}`: a clinic's members (id, role, state; no names or login IDs)
-/// and its certificates, for an operator.
+/// An operator adds a clinic and its data key.
+pub async fn add_clinic_as(
+    state: &AppState,
+    auth: &Authenticated,
+    name: &str,
+) -> Result<crate::people::CreatedClinic, ApiError> {
+    authorize(&auth.actor, Action::CreateClinic, Target::Service)?;
+    Ok(crate::people::add_clinic(&state.store, &state.keyring, name).await?)
+}
+
+/// What an operator sees of one clinic: no names or login IDs of members, no patient data.
+pub struct ClinicState {
+    /// Name, administrator address, emergency end.
+    pub contact: ClinicContact,
+    /// Members: id, role, disabled, emergency expiry.
+    pub members: Vec<MemberSummary>,
+    /// Its certificates.
+    pub certificates: Vec<CertificateRecord>,
+    /// The suspension message, if the clinic is suspended.
+    pub suspended: Option<String>,
+}
+
+/// One clinic's state for an operator; 404 for an unknown id.
+pub async fn clinic_state(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &str,
+) -> Result<ClinicState, ApiError> {
+    authorize(&auth.actor, Action::ListClinics, Target::Service)?;
+    let contact = state
+        .store
+        .clinic_contact(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let members = state
+        .store
+        .list_members(id)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let certificates = state.store.list_certificates(Some(id)).await?;
+    let suspended = state
+        .store
+        .suspensions()
+        .await?
+        .into_iter()
+        .find(|(scope, _, _)| scope == id)
+        .map(|(_, message, _)| message);
+    Ok(ClinicState {
+        contact,
+        members,
+        certificates,
+        suspended,
+    })
+}
+
+/// `GET /api/v1/clinics/{id}`: a clinic's state, members (id, role, state; no names or login
+/// IDs) and certificates, for an operator.
 pub async fn clinic_overview(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&auth.actor, Action::ListClinics, Target::Service)?;
-    if !state.store.clinic_exists(&id).await? {
-        return Err(ApiError::not_found());
-    }
-    let members: Vec<_> = state
-        .store
-        .list_members(&id)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?
-        .iter()
-        .map(|m| json!({ "id": m.id, "role": m.role, "disabled": m.disabled }))
-        .collect();
+    let c = clinic_state(&state, &auth, &id).await?;
     let now = now_ms();
-    let certificates: Vec<_> = state
-        .store
-        .list_certificates(Some(&id))
-        .await?
+    let members: Vec<_> = c
+        .members
+        .iter()
+        .map(|m| json!({ "id": m.id, "role": m.role, "disabled": m.disabled, "emergency_until": m.emergency_until }))
+        .collect();
+    let certificates: Vec<_> = c
+        .certificates
         .iter()
         .map(|c| {
             json!({
@@ -279,7 +349,10 @@ pub async fn clinic_overview(
             })
         })
         .collect();
-    Ok(Json(
-        json!({ "id": id, "members": members, "certificates": certificates }),
-    ))
+    let emergency_until = c.contact.emergency_until.filter(|until| *until > now);
+    Ok(Json(json!({
+        "id": id, "name": c.contact.name, "admin_email": c.contact.admin_email,
+        "emergency_until": emergency_until, "suspended": c.suspended,
+        "members": members, "certificates": certificates,
+    })))
 }

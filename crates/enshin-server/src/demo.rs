@@ -70,6 +70,16 @@ pub async fn ensure_demo(config: &Config, state: &AppState) -> Result<(PathBuf, 
         return Ok((path, false));
     }
     let clinic = add_clinic(&state.store, &state.keyring, "遠診デモクリニック").await?;
+    // Break-glass notices and emergency accounts of the demo land in outbox/ addressed here.
+    state
+        .store
+        .set_admin_email(&clinic.id, "admin@demo-clinic.invalid")
+        .await
+        .map_err(|e| {
+            DemoError::People(PeopleOpError::from(
+                enshin_store::people::PeopleError::from(e),
+            ))
+        })?;
     let mut accounts = Vec::new();
     for (role, login_id, name) in [
         (Role::Admin, "demo-admin", "デモ 管理者"),

@@ -52,8 +52,31 @@ impl From<EmergencyError> for ApiError {
     }
 }
 
-/// `PUT /api/v1/clinics/{id}/admin-email {"email"}`: where the clinic administrator gets
-/// operator-access notices and emergency credentials.
+/// Sets where the clinic administrator gets operator-access notices and emergency credentials.
+pub async fn set_admin_email_of(
+    state: &AppState,
+    auth: &Authenticated,
+    clinic_id: &str,
+    typed: &str,
+) -> Result<(), ApiError> {
+    authorize(&auth.actor, Action::CreateClinic, Target::Service)?;
+    let email = enshin_core::patient::email(typed).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("email: {e}"),
+        )
+        .with_field("email")
+        .with_problem(e.problem.code())
+    })?;
+    if state.store.set_admin_email(clinic_id, &email).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// `PUT /api/v1/clinics/{id}/admin-email {"email"}` → 204.
 pub async fn set_admin_email(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -62,19 +85,8 @@ pub async fn set_admin_email(
 ) -> Result<StatusCode, ApiError> {
     authorize(&auth.actor, Action::CreateClinic, Target::Service)?;
     let contact: Contact = json_body(body)?;
-    let email = enshin_core::patient::email(&contact.email).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            e.to_string(),
-        )
-        .with_field("email")
-    })?;
-    if state.store.set_admin_email(&clinic_id, &email).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    set_admin_email_of(&state, &auth, &clinic_id, &contact.email).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/v1/clinics/{id}/emergency {"hours", "roles"}` → 201: the clinic's normal IDs are
@@ -88,14 +100,37 @@ pub async fn start(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&auth.actor, Action::DeclareEmergency, Target::Service)?;
-    let Some(contact) = state.store.clinic_contact(&clinic_id).await? else {
+    let asked: Start = json_body(body)?;
+    let (until, issued) =
+        start_emergency(&state, &auth, &facts, &clinic_id, asked.hours, &asked.roles).await?;
+    let accounts: Vec<_> = issued
+        .iter()
+        .map(|(id, role)| json!({ "id": id, "role": role.to_string() }))
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "clinic_id": clinic_id, "until": until, "accounts": accounts, "sent_to": "clinic_admin" }),
+        ),
+    ))
+}
+
+/// Starts an emergency (see [`start`]); the end time and the new accounts' ids and roles.
+pub async fn start_emergency(
+    state: &AppState,
+    auth: &Authenticated,
+    facts: &AccessFacts,
+    clinic_id: &str,
+    hours: i64,
+    roles: &[String],
+) -> Result<(i64, Vec<(String, Role)>), ApiError> {
+    authorize(&auth.actor, Action::DeclareEmergency, Target::Service)?;
+    let Some(contact) = state.store.clinic_contact(clinic_id).await? else {
         return Err(ApiError::not_found());
     };
-    facts.concerning(&clinic_id, None);
-    let asked: Start = json_body(body)?;
-    emergency::account_count(asked.roles.len())?;
-    let roles = asked
-        .roles
+    facts.concerning(clinic_id, None);
+    emergency::account_count(roles.len())?;
+    let roles = roles
         .iter()
         .map(|r| r.parse::<Role>())
         .collect::<Result<Vec<_>, _>>()
@@ -108,7 +143,7 @@ pub async fn start(
             .with_field("roles")
         })?;
     let now = now_ms();
-    let until = emergency::ends_at(now, asked.hours)?;
+    let until = emergency::ends_at(now, hours)?;
     let Some(to) = contact.admin_email.clone() else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -142,7 +177,7 @@ pub async fn start(
         .zip(&names)
         .map(|((id, login, _, role, hash), name)| NewMember {
             account_id: id,
-            clinic_id: &clinic_id,
+            clinic_id,
             login_id: login,
             role: *role,
             display_name: name,
@@ -151,7 +186,7 @@ pub async fn start(
         .collect();
     match state
         .store
-        .start_emergency(&clinic_id, &members, until, now)
+        .start_emergency(clinic_id, &members, until, now)
         .await
     {
         Ok(()) => {}
@@ -190,18 +225,15 @@ pub async fn start(
     ) {
         // The accounts exist but nobody has their passwords: end the emergency again.
         tracing::error!(%error, clinic = %clinic_id, "emergency credentials could not be sent; emergency ended");
-        state.store.end_emergency(&clinic_id, now_ms()).await?;
+        state.store.end_emergency(clinic_id, now_ms()).await?;
         return Err(ApiError::unavailable(&error));
     }
-    let accounts: Vec<_> = issued
-        .iter()
-        .map(|(id, _, _, role, _)| json!({ "id": id, "role": role.to_string() }))
-        .collect();
     Ok((
-        StatusCode::CREATED,
-        Json(
-            json!({ "clinic_id": clinic_id, "until": until, "accounts": accounts, "sent_to": "clinic_admin" }),
-        ),
+        until,
+        issued
+            .into_iter()
+            .map(|(id, _, _, role, _)| (id, role))
+            .collect(),
     ))
 }
 
@@ -213,10 +245,21 @@ pub async fn end(
     Extension(facts): Extension<AccessFacts>,
     Path(clinic_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    end_emergency(&state, &auth, &facts, &clinic_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends a clinic's emergency now; 404 when none is in force.
+pub async fn end_emergency(
+    state: &AppState,
+    auth: &Authenticated,
+    facts: &AccessFacts,
+    clinic_id: &str,
+) -> Result<(), ApiError> {
     authorize(&auth.actor, Action::DeclareEmergency, Target::Service)?;
-    facts.concerning(&clinic_id, None);
-    if state.store.end_emergency(&clinic_id, now_ms()).await? {
-        Ok(StatusCode::NO_CONTENT)
+    if state.store.end_emergency(clinic_id, now_ms()).await? {
+        facts.concerning(clinic_id, None);
+        Ok(())
     } else {
         Err(ApiError::not_found())
     }

@@ -51,6 +51,8 @@ pub struct MemberSummary {
     pub role: String,
     /// Disabled accounts cannot log in.
     pub disabled: bool,
+    /// Expiry of an emergency account (AVAIL-4); `None` for a normal one.
+    pub emergency_until: Option<i64>,
 }
 
 /// A member to create.
@@ -249,7 +251,7 @@ impl Store {
     /// The members of a clinic, by login ID.
     pub async fn list_members(&self, clinic_id: &str) -> Result<Vec<MemberSummary>, PeopleError> {
         let rows = sqlx::query(
-            "SELECT a.id, a.login_id, m.display_name, m.role, a.disabled_at FROM members m \
+            "SELECT a.id, a.login_id, m.display_name, m.role, a.disabled_at, m.emergency_until FROM members m \
              JOIN accounts a ON a.id = m.account_id WHERE m.clinic_id = $1 ORDER BY a.login_id",
         )
         .bind(clinic_id)
@@ -263,6 +265,7 @@ impl Store {
                     display_name: row.try_get(2)?,
                     role: row.try_get(3)?,
                     disabled: row.try_get::<Option<i64>, _>(4)?.is_some(),
+                    emergency_until: row.try_get(5)?,
                 })
             })
             .collect()

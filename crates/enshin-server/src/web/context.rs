@@ -42,6 +42,13 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "access_ended" => t.access_ended,
         "access_requested" => t.access_requested,
         "access_opened" => t.access_opened,
+        "clinic_created" => t.clinic_created,
+        "suspended" => t.suspended_done,
+        "lifted" => t.lifted,
+        "contact_saved" => t.contact_saved,
+        "emergency_started" => t.emergency_started,
+        "emergency_ended" => t.emergency_ended,
+        "announcement_published" => t.announcement_published,
         _ => return None,
     })
 }

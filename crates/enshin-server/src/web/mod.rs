@@ -5,6 +5,7 @@
 mod access;
 mod account;
 mod clinic;
+mod console;
 mod context;
 mod operator;
 mod patient;
@@ -38,7 +39,20 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             )
             .route("/terms", get(patient::terms_page).post(patient::accept)),
         ListenerKind::Operator => router
-            .route("/clinics", get(operator::clinics_page))
+            .route(
+                "/clinics",
+                get(console::clinics_page).post(console::create_clinic),
+            )
+            .route("/clinics/{id}", get(console::clinic_page))
+            .route("/clinics/{id}/admin-email", post(console::admin_email))
+            .route("/clinics/{id}/emergency", post(console::emergency))
+            .route("/clinics/{id}/emergency/end", post(console::emergency_end))
+            .route("/suspensions", post(console::suspend))
+            .route("/suspensions/{scope}/lift", post(console::lift))
+            .route(
+                "/announcements",
+                get(console::announcements_page).post(console::publish),
+            )
             .route("/audit", get(operator::audit_page))
             .route("/access", get(access::grants_page).post(access::ask)),
         ListenerKind::Clinic => router

@@ -1,4 +1,4 @@
-//! The operator console's pages (AUTH-9, LOG-3): the clinics of the service and the access log.
+//! The operator console's access-log page (LOG-3).
 //! Ids and clinic names only; nothing here can show a patient's data.
 
 use std::collections::HashMap;
@@ -10,48 +10,8 @@ use axum::response::Response;
 
 use super::context::{Frame, Page, SignedIn};
 use crate::clock::japan_time;
-use crate::console::{list_clinics, search_log};
+use crate::console::search_log;
 use crate::routes::AppState;
-
-struct ClinicRow {
-    id: String,
-    name: String,
-    created: String,
-    active_members: i64,
-}
-
-#[derive(Template)]
-#[template(path = "operator_clinics.html")]
-struct ClinicsPage {
-    f: Frame,
-    clinics: Vec<ClinicRow>,
-}
-
-/// `GET /clinics`.
-pub async fn clinics_page(
-    State(state): State<AppState>,
-    page: Page,
-    SignedIn(auth): SignedIn,
-) -> Response {
-    match list_clinics(&state, &auth).await {
-        Ok(list) => {
-            let template = ClinicsPage {
-                f: page.frame(Some(&auth)),
-                clinics: list
-                    .into_iter()
-                    .map(|c| ClinicRow {
-                        created: japan_time(c.created_at),
-                        id: c.id,
-                        name: c.name,
-                        active_members: c.active_members,
-                    })
-                    .collect(),
-            };
-            page.render(StatusCode::OK, &template)
-        }
-        Err(err) => page.error(Some(&auth), &err),
-    }
-}
 
 struct EntryRow {
     time: String,

@@ -291,6 +291,8 @@ pub struct Texts {
     pub grant_reason: &'static str,
     /// Column: duration.
     pub grant_minutes: &'static str,
+    /// Unit after a number of minutes.
+    pub minutes_unit: &'static str,
     /// Column: period.
     pub grant_period: &'static str,
     /// State: pending.
@@ -335,6 +337,84 @@ pub struct Texts {
     pub access_requested: &'static str,
     /// Notice after break-glass.
     pub access_opened: &'static str,
+    /// Heading: create a clinic.
+    pub create_clinic: &'static str,
+    /// Label: clinic name.
+    pub clinic_name: &'static str,
+    /// Button: create.
+    pub create_button: &'static str,
+    /// Heading: suspensions.
+    pub suspensions_title: &'static str,
+    /// No suspension in force.
+    pub no_suspensions: &'static str,
+    /// Label: what to suspend.
+    pub suspend_scope: &'static str,
+    /// Scope: the whole service.
+    pub whole_service: &'static str,
+    /// Label: message to users.
+    pub suspend_message: &'static str,
+    /// Button: suspend.
+    pub suspend_button: &'static str,
+    /// Button: lift.
+    pub lift_button: &'static str,
+    /// Label: clinic administrator's address.
+    pub admin_email: &'static str,
+    /// Hint under the address.
+    pub admin_email_hint: &'static str,
+    /// Button: save.
+    pub save: &'static str,
+    /// Heading: emergency accounts.
+    pub emergency_title: &'static str,
+    /// Explanation of emergency accounts.
+    pub emergency_intro: &'static str,
+    /// Label: hours.
+    pub emergency_hours: &'static str,
+    /// Label: number of admin accounts.
+    pub emergency_admins: &'static str,
+    /// Label: number of doctor accounts.
+    pub emergency_doctors: &'static str,
+    /// Label: number of staff accounts.
+    pub emergency_staff: &'static str,
+    /// Button: start.
+    pub emergency_start: &'static str,
+    /// Button: end.
+    pub emergency_end: &'static str,
+    /// State: in force until.
+    pub emergency_until: &'static str,
+    /// Marks an emergency account.
+    pub emergency_account: &'static str,
+    /// State: suspended with message.
+    pub suspended_with: &'static str,
+    /// Link to announcements.
+    pub nav_announcements: &'static str,
+    /// Label: kind.
+    pub announcement_kind: &'static str,
+    /// Kind: change.
+    pub kind_change: &'static str,
+    /// Kind: security.
+    pub kind_security: &'static str,
+    /// Label: title.
+    pub announcement_title: &'static str,
+    /// Label: text.
+    pub announcement_text: &'static str,
+    /// Label: effective date.
+    pub effective_date: &'static str,
+    /// Button: publish.
+    pub publish: &'static str,
+    /// Notice after creating a clinic.
+    pub clinic_created: &'static str,
+    /// Notice after suspending.
+    pub suspended_done: &'static str,
+    /// Notice after lifting.
+    pub lifted: &'static str,
+    /// Notice after saving the address.
+    pub contact_saved: &'static str,
+    /// Notice after starting.
+    pub emergency_started: &'static str,
+    /// Notice after ending.
+    pub emergency_ended: &'static str,
+    /// Notice after publishing.
+    pub announcement_published: &'static str,
     /// Times are shown in this zone.
     pub time_zone_note: &'static str,
 }
@@ -466,6 +546,7 @@ pub static JA: Texts = Texts {
     scope_patient: "患者ID",
     grant_reason: "理由",
     grant_minutes: "時間(分)",
+    minutes_unit: "分",
     grant_period: "期間",
     state_pending: "承認待ち",
     state_active: "アクセス中",
@@ -488,6 +569,45 @@ pub static JA: Texts = Texts {
     patient_id_hint: "空欄にすると当院の全患者が対象になります。",
     access_requested: "承認を依頼しました。",
     access_opened: "緊急アクセスを開始しました。クリニックの管理者に通知しました。",
+    create_clinic: "クリニックを追加",
+    clinic_name: "クリニック名",
+    create_button: "追加する",
+    suspensions_title: "停止(インシデントモード)",
+    no_suspensions: "停止中のものはありません。",
+    suspend_scope: "対象",
+    whole_service: "サービス全体",
+    suspend_message: "利用者に表示するメッセージ",
+    suspend_button: "停止する",
+    lift_button: "再開する",
+    admin_email: "管理者の連絡先メールアドレス",
+    admin_email_hint: "緊急時アクセスの通知と緊急用アカウントの送付先です。",
+    save: "保存する",
+    emergency_title: "緊急用アカウント",
+    emergency_intro: "通常のIDを一時的に停止し、緊急用アカウントを発行します。IDとパスワードは管理者の連絡先に送られ、運営者には表示されません。期限が来ると自動で失効し、通常のIDに戻ります。",
+    emergency_hours: "有効時間(1〜72時間)",
+    emergency_admins: "管理者",
+    emergency_doctors: "医師",
+    emergency_staff: "スタッフ",
+    emergency_start: "緊急用アカウントを発行する",
+    emergency_end: "緊急対応を終了する",
+    emergency_until: "緊急対応中(終了予定)",
+    emergency_account: "緊急用",
+    suspended_with: "停止中",
+    nav_announcements: "お知らせ",
+    announcement_kind: "種類",
+    kind_change: "サービス変更(14日前までに告知)",
+    kind_security: "緊急のセキュリティのお知らせ",
+    announcement_title: "件名",
+    announcement_text: "本文",
+    effective_date: "適用日",
+    publish: "公開する",
+    clinic_created: "クリニックを追加しました。",
+    suspended_done: "停止しました。利用者にはメッセージが表示されます。",
+    lifted: "再開しました。",
+    contact_saved: "連絡先を保存しました。",
+    emergency_started: "緊急用アカウントを発行し、管理者の連絡先に送りました。",
+    emergency_ended: "緊急対応を終了しました。通常のIDが使えます。",
+    announcement_published: "お知らせを公開しました。",
     time_zone_note: "時刻は日本時間です。",
 };
 
@@ -618,6 +738,7 @@ pub static EN: Texts = Texts {
     scope_patient: "Patient id",
     grant_reason: "Reason",
     grant_minutes: "Minutes",
+    minutes_unit: "min",
     grant_period: "Period",
     state_pending: "Waiting for approval",
     state_active: "Open now",
@@ -640,6 +761,45 @@ pub static EN: Texts = Texts {
     patient_id_hint: "Leave empty for every patient of the clinic.",
     access_requested: "Approval requested.",
     access_opened: "Emergency access is open; the clinic's admin has been told.",
+    create_clinic: "Add a clinic",
+    clinic_name: "Clinic name",
+    create_button: "Add",
+    suspensions_title: "Suspensions (incident mode)",
+    no_suspensions: "Nothing is suspended.",
+    suspend_scope: "What",
+    whole_service: "The whole service",
+    suspend_message: "Message shown to users",
+    suspend_button: "Suspend",
+    lift_button: "Resume",
+    admin_email: "Administrator's e-mail address",
+    admin_email_hint: "Break-glass notices and emergency accounts are sent here.",
+    save: "Save",
+    emergency_title: "Emergency accounts",
+    emergency_intro: "Holds the clinic's normal IDs and issues emergency accounts. Their IDs and passwords go to the administrator's address and are never shown to operators. They expire by themselves and the normal IDs come back.",
+    emergency_hours: "Hours (1–72)",
+    emergency_admins: "Admins",
+    emergency_doctors: "Doctors",
+    emergency_staff: "Staff",
+    emergency_start: "Issue emergency accounts",
+    emergency_end: "End the emergency",
+    emergency_until: "Emergency in force until",
+    emergency_account: "Emergency",
+    suspended_with: "Suspended",
+    nav_announcements: "Announcements",
+    announcement_kind: "Kind",
+    kind_change: "Service change (14 days' notice)",
+    kind_security: "Urgent security notice",
+    announcement_title: "Title",
+    announcement_text: "Text",
+    effective_date: "Takes effect on",
+    publish: "Publish",
+    clinic_created: "Clinic added.",
+    suspended_done: "Suspended; users see the message.",
+    lifted: "Resumed.",
+    contact_saved: "Address saved.",
+    emergency_started: "Emergency accounts issued and sent to the administrator.",
+    emergency_ended: "Emergency ended; the normal IDs work again.",
+    announcement_published: "Announcement published.",
     time_zone_note: "Times are Japan time.",
 };
 
@@ -668,6 +828,9 @@ impl Texts {
             "name" => self.display_name,
             "role" => self.member_role,
             "reason" => self.grant_reason,
+            "hours" => self.emergency_hours,
+            "message" => self.suspend_message,
+            "scope" => self.suspend_scope,
             "minutes" => self.grant_minutes,
             "patient_id" => self.scope_patient,
             _ => "",
@@ -726,6 +889,9 @@ impl Texts {
             "invalid_form" | "invalid_body" => "送信された内容を読み取れませんでした。入力内容を確認してください。",
             "unavailable" => "ただいまサービスを利用できません。少し時間をおいてお試しください。",
             "not_authenticated" => "ログインしてください。",
+            "no_admin_contact" => "管理者の連絡先メールアドレスが未登録です。先に登録してください。",
+            "emergency_in_force" => "このクリニックはすでに緊急対応中です。",
+            "too_soon" => "サービス変更は適用日の14日以上前に告知する必要があります。",
             "no_access_grant" => "承認されたアクセスがないため、患者情報は表示できません。",
             "grant_not_open_to_this" => "このアクセスはすでに判断済みか、終了しています。",
             _ => "エラーが発生しました。もう一度お試しください。",

@@ -189,7 +189,7 @@ async fn first_start_creates_everything_reports_it_and_stops_cleanly_on_sigterm(
     for secret in ["master.key", "pki/ca.key", "pki/server.key"] {
         assert_eq!(mode(&data.join(secret)), 0o600, "{secret}");
     }
-    for dir in ["", "pki", "keys"] {
+    for dir in ["", "pki", "keys", "outbox"] {
         assert_eq!(mode(&data.join(dir)), 0o700, "{dir}");
     }
     let stdout = served.stdout();
@@ -198,6 +198,7 @@ async fn first_start_creates_everything_reports_it_and_stops_cleanly_on_sigterm(
         "created server certificate",
         "created master key",
         "created keyring",
+        "created outbox",
         "ports written to",
         "clock:",
     ] {

@@ -834,3 +834,202 @@ async fn the_request_is_asked_approved_and_ended_through_the_pages() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_console_pages_add_a_clinic_suspend_it_run_an_emergency_and_publish() {
+    let app = spawn_app().await;
+    let console = app
+        .operator_browser(&app.add_operator("ops.console").await)
+        .await;
+    let csrf = console.get("/clinics").await.csrf();
+    let empty = console
+        .post("/clinics", &[("csrf", &csrf), ("name", " ")])
+        .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        empty.body
+    );
+    let added = console
+        .post("/clinics", &[("csrf", &csrf), ("name", "コンソール医院")])
+        .await;
+    let location = added.location().expect("a redirect").to_owned();
+    assert!(location.ends_with("?done=clinic_created"), "{location}");
+    let id = location
+        .trim_start_matches("/clinics/")
+        .trim_end_matches("?done=clinic_created")
+        .to_owned();
+    let page = console.get(&location).await;
+    assert!(
+        page.body.contains("コンソール医院") && page.body.contains("クリニックを追加しました。")
+    );
+
+    // The administrator's address, then an emergency issued from the page.
+    let at = |suffix: &str| format!("/clinics/{id}/{suffix}");
+    let no_contact = console
+        .post(
+            &at("emergency"),
+            &[
+                ("csrf", &csrf),
+                ("hours", "24"),
+                ("admins", "1"),
+                ("doctors", "0"),
+                ("staff", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(no_contact.status, StatusCode::CONFLICT);
+    assert!(
+        no_contact.body.contains("連絡先メールアドレスが未登録"),
+        "{}",
+        no_contact.body
+    );
+    let bad_mail = console
+        .post(
+            &at("admin-email"),
+            &[("csrf", &csrf), ("email", "not-an-address")],
+        )
+        .await;
+    assert_eq!(bad_mail.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let saved = console
+        .post(
+            &at("admin-email"),
+            &[("csrf", &csrf), ("email", "boss@console.example")],
+        )
+        .await;
+    assert_eq!(
+        saved.location(),
+        Some(format!("/clinics/{id}?done=contact_saved").as_str())
+    );
+    let too_long = console
+        .post(
+            &at("emergency"),
+            &[
+                ("csrf", &csrf),
+                ("hours", "99"),
+                ("admins", "1"),
+                ("doctors", "0"),
+                ("staff", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let started = console
+        .post(
+            &at("emergency"),
+            &[
+                ("csrf", &csrf),
+                ("hours", "24"),
+                ("admins", "1"),
+                ("doctors", "1"),
+                ("staff", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        started.location(),
+        Some(format!("/clinics/{id}?done=emergency_started").as_str())
+    );
+    let page = console.get(&format!("/clinics/{id}")).await;
+    assert!(page.body.contains("緊急対応中"), "{}", page.body);
+    assert_eq!(
+        page.body.matches("緊急用 –").count(),
+        2,
+        "two emergency accounts listed"
+    );
+    let mail = outbox_messages(&app).pop().unwrap();
+    assert!(mail.starts_with("To: boss@console.example\n"));
+    let password = mail
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ID: "))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .unwrap()
+        .to_owned();
+    assert!(
+        !page.body.contains(&password),
+        "the operator never sees a password"
+    );
+    let ended = console.post(&at("emergency/end"), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        ended.location(),
+        Some(format!("/clinics/{id}?done=emergency_ended").as_str())
+    );
+
+    // Suspend the clinic with a message, then resume.
+    let blank = console
+        .post(
+            "/suspensions",
+            &[("csrf", &csrf), ("scope", &id), ("message", "")],
+        )
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let suspended = console
+        .post(
+            "/suspensions",
+            &[
+                ("csrf", &csrf),
+                ("scope", &id),
+                ("message", "点検中です。17時に再開します。"),
+            ],
+        )
+        .await;
+    assert_eq!(suspended.location(), Some("/clinics?done=suspended"));
+    let list = console.get("/clinics").await;
+    assert!(list.body.contains("点検中です。17時に再開します。"));
+    assert!(
+        console
+            .get(&format!("/clinics/{id}"))
+            .await
+            .body
+            .contains("停止中: 点検中です")
+    );
+    let lifted = console
+        .post(&format!("/suspensions/{id}/lift"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(lifted.location(), Some("/clinics?done=lifted"));
+    let again = console
+        .post(&format!("/suspensions/{id}/lift"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+
+    // Announcements: a change needs 14 days' notice, an urgent security notice does not.
+    let today = enshin_server::clock::today_in_japan();
+    let publish = |kind: &'static str| {
+        let (csrf, today, console) = (csrf.clone(), today.clone(), &console);
+        async move {
+            console
+                .post(
+                    "/announcements",
+                    &[
+                        ("csrf", &csrf),
+                        ("kind", kind),
+                        ("title", "メンテナンスのお知らせ"),
+                        ("text", "本文"),
+                        ("effective_date", &today),
+                    ],
+                )
+                .await
+        }
+    };
+    let soon = publish("change").await;
+    assert_eq!(soon.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(soon.body.contains("14日以上前"), "{}", soon.body);
+    assert!(
+        soon.body.contains("メンテナンスのお知らせ"),
+        "the form keeps the title"
+    );
+    let urgent = publish("security").await;
+    assert_eq!(
+        urgent.location(),
+        Some("/announcements?done=announcement_published")
+    );
+    assert!(
+        console
+            .get("/announcements")
+            .await
+            .body
+            .contains("メンテナンスのお知らせ")
+    );
+    app.stop().await;
+}
