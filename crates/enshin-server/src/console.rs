@@ -146,15 +146,25 @@ pub async fn end_sessions(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    end_sessions_of(&state, &auth, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An operator ends every session of an account; 404 for an unknown id.
+pub async fn end_sessions_of(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &str,
+) -> Result<(), ApiError> {
     authorize(&auth.actor, Action::EndAnySessions, Target::Service)?;
-    if !state.store.account_exists(&id).await? {
+    if !state.store.account_exists(id).await? {
         return Err(ApiError::not_found());
     }
     state
         .store
-        .end_sessions_of(&id, now_ms(), "ended_by_operator")
+        .end_sessions_of(id, now_ms(), "ended_by_operator")
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]

@@ -14,7 +14,9 @@ use crate::access::AccessFacts;
 use crate::announcements::{NewAnnouncement, publish_announcement, recent};
 use crate::certs::expires_soon;
 use crate::clock::{japan_time, now_ms};
-use crate::console::{add_clinic_as, clinic_state, lift_scope, list_clinics, suspend_scope};
+use crate::console::{
+    add_clinic_as, clinic_state, end_sessions_of, lift_scope, list_clinics, suspend_scope,
+};
 use crate::emergency::{end_emergency, set_admin_email_of, start_emergency};
 use crate::error::ApiError;
 use crate::routes::AppState;
@@ -278,6 +280,18 @@ pub async fn admin_email(
 ) -> Response {
     let result = set_admin_email_of(&state, &auth, &id, &form.email).await;
     clinic_outcome(&state, &page, &auth, &id, "contact_saved", result).await
+}
+
+/// `POST /clinics/{id}/members/{member}/end-sessions`: logs a member off everywhere (SESS-2).
+pub async fn end_member_sessions(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path((id, member)): Path<(String, String)>,
+    Posted(_): Posted<Button>,
+) -> Response {
+    let result = end_sessions_of(&state, &auth, &member).await;
+    clinic_outcome(&state, &page, &auth, &id, "sessions_ended", result).await
 }
 
 /// The emergency form: hours, and how many accounts of each role.

@@ -45,6 +45,10 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             )
             .route("/clinics/{id}", get(console::clinic_page))
             .route("/clinics/{id}/admin-email", post(console::admin_email))
+            .route(
+                "/clinics/{id}/members/{member}/end-sessions",
+                post(console::end_member_sessions),
+            )
             .route("/clinics/{id}/emergency", post(console::emergency))
             .route("/clinics/{id}/emergency/end", post(console::emergency_end))
             .route("/suspensions", post(console::suspend))

@@ -956,6 +956,27 @@ async fn the_console_pages_add_a_clinic_suspend_it_run_an_emergency_and_publish(
         Some(format!("/clinics/{id}?done=emergency_ended").as_str())
     );
 
+    // A member logged off everywhere from the clinic's page (SESS-2).
+    let member = app.add_member(&id, Role::Staff).await;
+    let pc = app.clinic_client(&id).await;
+    let token = member_token(&app, &pc, &member).await;
+    let off = console
+        .post(
+            &at(&format!("members/{}/end-sessions", member.id)),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        off.location(),
+        Some(format!("/clinics/{id}?done=sessions_ended").as_str())
+    );
+    let (status, _) = call(&pc, Method::GET, app.clinic_url("/api/v1/me"), &token, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let unknown = console
+        .post(&at("members/nobody/end-sessions"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
     // Suspend the clinic with a message, then resume.
     let blank = console
         .post(
