@@ -59,6 +59,9 @@ pub enum LaunchError {
     /// The clinic listener's TLS configuration (with its CRL) could not be built.
     #[error("clinic listener TLS with the certificate revocation list")]
     ClinicTls(#[source] ClinicTlsError),
+    /// The mail or SMS sender could not be set up.
+    #[error(transparent)]
+    Messages(#[from] crate::messages::SetupError),
     /// `ports.json` cannot be written.
     #[error("cannot write {path}")]
     PortsFile {
@@ -263,7 +266,9 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
     let suspensions = crate::incident::Suspensions::load(&store)
         .await
         .map_err(|e| LaunchError::Store(StoreError::Database(e)))?;
-    tracing::warn!(outbox = %prepared.root.join("outbox").display(), "mail is written to the outbox directory; nothing is really sent");
+    if config.mail.smtp.is_none() || config.mail.sms.is_none() {
+        tracing::warn!(outbox = %prepared.root.join("outbox").display(), email = config.mail.smtp.is_none(), sms = config.mail.sms.is_none(), "messages are written to the outbox directory and NOT sent (set smtp_url / sms_url)");
+    }
     let state = AppState {
         store: store.clone(),
         listener: ListenerKind::Patient,
@@ -276,8 +281,9 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         audit: audit_log,
         audit_store,
         suspensions: suspensions.clone(),
-        outbox: prepared.outbox.clone(),
+        messages: crate::messages::Messages::new(store.clone()),
     };
+    let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners
         .into_iter()
         .zip(configs)
@@ -298,6 +304,11 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         .collect();
     tasks.push(tokio::spawn(
         suspensions.keep_current(store.clone(), stopped.clone()),
+    ));
+    tasks.push(crate::messages::spawn_sender(
+        &state.messages,
+        senders,
+        stopped.clone(),
     ));
     tasks.push(tokio::spawn(clinic_tls.keep_current(
         store.clone(),

@@ -72,6 +72,25 @@ pub const KEYS: &[(&str, &str)] = &[
         "crl_reload_secs",
         "how often each instance re-reads revocations from the database (revocation delay)",
     ),
+    ("mail_from", "sender address of e-mail from enshin"),
+    (
+        "smtp_url",
+        "smtps://host[:465] or smtp+starttls://host[:587] (smtp://host only on loopback); empty: mail goes to data_dir/outbox",
+    ),
+    ("smtp_username", "SMTP user name (empty: no authentication)"),
+    (
+        "smtp_password_file",
+        "file holding the SMTP password (mode 0600)",
+    ),
+    (
+        "sms_url",
+        "the SMS provider's HTTPS endpoint for a JSON POST (http:// only on loopback); empty: SMS go to data_dir/outbox",
+    ),
+    (
+        "sms_token_file",
+        "file holding the SMS provider's bearer token (mode 0600)",
+    ),
+    ("sms_from", "sender name or number of SMS"),
 ];
 
 /// Where a configuration value came from.
@@ -141,6 +160,124 @@ pub struct Config {
     pub client_cert_days: i64,
     /// How often revocations are re-read from the database.
     pub crl_reload: Duration,
+    /// Where outgoing messages go.
+    pub mail: MailConfig,
+}
+
+/// How an SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (`smtps://`, port 465).
+    Tls,
+    /// STARTTLS, required (`smtp+starttls://`, port 587).
+    StartTls,
+    /// None: only to a server on loopback (`smtp://`).
+    LoopbackPlain,
+}
+
+/// An SMTP relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// Host name (checked against its certificate).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Protection.
+    pub security: SmtpSecurity,
+    /// User name, if the relay wants one.
+    pub username: Option<String>,
+    /// File holding the password.
+    pub password_file: Option<PathBuf>,
+}
+
+/// An SMS provider's HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsConfig {
+    /// The endpoint.
+    pub url: String,
+    /// File holding the bearer token.
+    pub token_file: Option<PathBuf>,
+}
+
+/// Outgoing messages: SMTP and an SMS provider, or the outbox directory when not configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// Sender address.
+    pub from: String,
+    /// SMS sender name or number.
+    pub sms_from: String,
+    /// The relay; `None`: e-mail goes to the outbox.
+    pub smtp: Option<SmtpConfig>,
+    /// The provider; `None`: SMS go to the outbox.
+    pub sms: Option<SmsConfig>,
+}
+
+/// Whether a host name is this machine (plain connections are allowed only there).
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn smtp_url(s: &str) -> Result<(String, u16, SmtpSecurity), String> {
+    let (security, rest, default_port) = if let Some(rest) = s.strip_prefix("smtps://") {
+        (SmtpSecurity::Tls, rest, 465)
+    } else if let Some(rest) = s.strip_prefix("smtp+starttls://") {
+        (SmtpSecurity::StartTls, rest, 587)
+    } else if let Some(rest) = s.strip_prefix("smtp://") {
+        (SmtpSecurity::LoopbackPlain, rest, 25)
+    } else {
+        return Err(format!(
+            "\"{s}\" must start with smtps://, smtp+starttls:// or (loopback only) smtp://"
+        ));
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => (
+            host,
+            port.parse::<u16>()
+                .map_err(|_| format!("\"{port}\" is not a port number"))?,
+        ),
+        _ => (rest, default_port),
+    };
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    {
+        return Err(format!("\"{host}\" is not a host name"));
+    }
+    if security == SmtpSecurity::LoopbackPlain && !is_loopback(host) {
+        return Err(format!(
+            "smtp:// sends mail in clear; it is allowed only to a relay on loopback, not {host} (use smtps:// or smtp+starttls://)"
+        ));
+    }
+    Ok((host.to_owned(), port, security))
+}
+
+/// The host of the part of a URL after the scheme (`[::1]` kept in brackets).
+fn url_host(rest: &str) -> &str {
+    match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map_or("", |h| &rest[..h.len() + 2]),
+        None => rest.split(['/', ':', '?']).next().unwrap_or(""),
+    }
+}
+
+fn sms_url(s: &str) -> Result<String, String> {
+    if let Some(rest) = s.strip_prefix("https://")
+        && !url_host(rest).is_empty()
+    {
+        return Ok(s.to_owned());
+    }
+    match s.strip_prefix("http://").map(url_host) {
+        Some(host) if is_loopback(host) => Ok(s.to_owned()),
+        Some(host) => Err(format!(
+            "http:// sends the token and the text in clear; it is allowed only on loopback, not {host}"
+        )),
+        None => Err(format!("\"{s}\" is not an https:// URL")),
+    }
 }
 
 /// Raw values by key, each with its origin, before parsing.
@@ -249,6 +386,18 @@ impl Layers {
         self.values.get(key)
     }
 
+    /// A key whose empty or absent value means "not configured".
+    fn optional<T>(
+        &self,
+        key: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        match self.get(key) {
+            Some((text, _)) if !text.trim().is_empty() => self.parse(key, "", parse).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     fn parse<T>(
         &self,
         key: &'static str,
@@ -270,6 +419,47 @@ impl Layers {
             key: key.into(),
             origin,
             message,
+        })
+    }
+
+    fn mail(
+        &self,
+        path: &impl Fn(&str) -> Result<PathBuf, String>,
+    ) -> Result<MailConfig, ConfigError> {
+        let smtp = match self.optional("smtp_url", smtp_url)? {
+            Some((host, port, security)) => Some(SmtpConfig {
+                host,
+                port,
+                security,
+                username: self.optional("smtp_username", |s| Ok(s.to_owned()))?,
+                password_file: self.optional("smtp_password_file", path)?,
+            }),
+            None => None,
+        };
+        let sms = match self.optional("sms_url", sms_url)? {
+            Some(url) => Some(SmsConfig {
+                url,
+                token_file: self.optional("sms_token_file", path)?,
+            }),
+            None => None,
+        };
+        Ok(MailConfig {
+            from: self.parse("mail_from", "enshin <no-reply@localhost>", |s| {
+                if s.contains('@') && !s.chars().any(char::is_control) {
+                    Ok(s.to_owned())
+                } else {
+                    Err(format!("\"{s}\" is not an e-mail address"))
+                }
+            })?,
+            sms_from: self.parse("sms_from", "enshin", |s| {
+                if s.chars().count() <= 20 && !s.chars().any(char::is_control) {
+                    Ok(s.to_owned())
+                } else {
+                    Err("must have at most 20 characters".into())
+                }
+            })?,
+            smtp,
+            sms,
         })
     }
 
@@ -350,6 +540,7 @@ impl Layers {
                 Ok(n) if (1..=60).contains(&n) => Ok(Duration::from_secs(n)),
                 _ => Err(format!("\"{s}\" is not a number of seconds from 1 to 60")),
             })?,
+            mail: self.mail(&path)?,
             data_dir,
         };
         let listeners = [
@@ -411,6 +602,44 @@ mod tests {
         let mut layers = Layers::default();
         layers.env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         layers
+    }
+
+    #[test]
+    fn mail_goes_to_the_outbox_unless_configured_and_never_in_clear_off_loopback() {
+        let config = Layers::default().resolve().unwrap();
+        assert_eq!((config.mail.smtp, config.mail.sms), (None, None));
+        let smtp = |url: &str| {
+            env(&[("ENSHIN_SMTP_URL", url)])
+                .resolve()
+                .map(|c| c.mail.smtp.map(|s| (s.host, s.port, s.security)))
+        };
+        assert_eq!(
+            smtp("smtps://mail.example.jp").unwrap(),
+            Some(("mail.example.jp".into(), 465, SmtpSecurity::Tls))
+        );
+        assert_eq!(
+            smtp("smtp+starttls://mail.example.jp:2525").unwrap(),
+            Some(("mail.example.jp".into(), 2525, SmtpSecurity::StartTls))
+        );
+        assert_eq!(
+            smtp("smtp://127.0.0.1:2525").unwrap(),
+            Some(("127.0.0.1".into(), 2525, SmtpSecurity::LoopbackPlain))
+        );
+        let clear = smtp("smtp://mail.example.jp").unwrap_err();
+        assert_eq!(clear.key, "smtp_url");
+        assert!(clear.message.contains("loopback"), "{}", clear.message);
+        assert!(smtp("imap://x").is_err());
+        assert!(smtp("smtps://bad host").is_err());
+        let sms = |url: &str| {
+            env(&[("ENSHIN_SMS_URL", url)])
+                .resolve()
+                .map(|c| c.mail.sms)
+        };
+        assert!(sms("https://sms.example.jp/v1/messages").unwrap().is_some());
+        assert!(sms("http://127.0.0.1:9000/send").unwrap().is_some());
+        assert!(sms("http://[::1]:9000/send").unwrap().is_some());
+        assert!(sms("http://sms.example.jp/send").is_err());
+        assert!(sms("ftp://x").is_err());
     }
 
     #[test]

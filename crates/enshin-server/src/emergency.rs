@@ -218,13 +218,17 @@ pub async fn start_emergency(
         clinic = contact.name,
         end = japan_time(until),
     );
-    if let Err(error) = state.outbox.send(
-        &to,
-        "【enshin】緊急用アカウントの発行 / Emergency accounts",
-        &body,
-    ) {
-        // The accounts exist but nobody has their passwords: end the emergency again.
-        tracing::error!(%error, clinic = %clinic_id, "emergency credentials could not be sent; emergency ended");
+    if let Err(error) = state
+        .messages
+        .email(
+            &to,
+            "【enshin】緊急用アカウントの発行 / Emergency accounts",
+            &body,
+        )
+        .await
+    {
+        // The accounts exist but nobody could get their passwords: end the emergency again.
+        tracing::error!(%error, clinic = %clinic_id, "emergency credentials could not be queued; emergency ended");
         state.store.end_emergency(clinic_id, now_ms()).await?;
         return Err(ApiError::unavailable(&error));
     }

@@ -116,17 +116,23 @@ pub async fn ask_access(
             &contact.name,
             contact.admin_email.as_deref(),
             &record,
-        );
+        )
+        .await?;
     }
     Ok(record)
 }
 
 /// The break-glass notice to the clinic's administrator: who, when, until when, and where to
 /// look; not the reason or the patient (DATA-2: the reason is free text).
-fn notify_break_glass(state: &AppState, clinic: &str, to: Option<&str>, g: &GrantRecord) {
+async fn notify_break_glass(
+    state: &AppState,
+    clinic: &str,
+    to: Option<&str>,
+    g: &GrantRecord,
+) -> Result<(), ApiError> {
     let Some(to) = to else {
         tracing::warn!(clinic = %g.clinic_id, grant = %g.id, "break-glass access to a clinic without an admin contact address; the notice is on its operator-access page only");
-        return;
+        return Ok(());
     };
     let (start, end) = (
         japan_time(g.times.starts_at.unwrap_or_default()),
@@ -143,13 +149,15 @@ fn notify_break_glass(state: &AppState, clinic: &str, to: Option<&str>, g: &Gran
          \"Operator access\" page of the clinic console, where you can also end the access.\n",
         op = g.operator_login,
     );
-    if let Err(error) = state.outbox.send(
-        to,
-        "【enshin】運営者による緊急時アクセス / Emergency operator access",
-        &body,
-    ) {
-        tracing::error!(%error, grant = %g.id, "the break-glass notice could not be written to the outbox");
-    }
+    state
+        .messages
+        .email(
+            to,
+            "【enshin】運営者による緊急時アクセス / Emergency operator access",
+            &body,
+        )
+        .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/clinics/{id}/access-requests {"reason", "patient_id"?, "minutes"}` → 201, pending.

@@ -19,6 +19,7 @@ pub mod health;
 pub mod incident;
 pub mod listener;
 pub mod members;
+pub mod messages;
 pub mod middleware;
 pub mod operators;
 pub mod outbox;

@@ -1,6 +1,5 @@
-//! Mail of the embedded default: each message is a file in `outbox/` (mode 0600) that a person
-//! can read, and nothing is sent. Messages carry no A-class data (DATA-2). The e-mail issue
-//! puts a persistent queue and real SMTP behind the same call.
+//! The sender of the embedded default: each message is a file in `outbox/` (mode 0600) that a
+//! person can read, and nothing is sent. Messages reach it through the queue (`messages`).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -24,15 +23,25 @@ impl Outbox {
         })
     }
 
-    /// Writes one message; returns its file.
+    /// Writes one e-mail; returns its file.
     pub fn send(&self, to: &str, subject: &str, body: &str) -> io::Result<PathBuf> {
+        self.write("eml", &format!("To: {to}\nSubject: {subject}"), body)
+    }
+
+    /// Writes one SMS; returns its file.
+    pub fn sms(&self, to: &str, text: &str) -> io::Result<PathBuf> {
+        self.write("sms", &format!("SMS-To: {to}"), text)
+    }
+
+    fn write(&self, extension: &str, headers: &str, body: &str) -> io::Result<PathBuf> {
         let now = now_ms();
-        let path = self
-            .dir
-            .join(format!("{now}-{}.eml", uuid::Uuid::now_v7().simple()));
-        let date = format!("{} JST", crate::clock::japan_time(now));
+        let path = self.dir.join(format!(
+            "{now}-{}.{extension}",
+            uuid::Uuid::now_v7().simple()
+        ));
         let text = format!(
-            "To: {to}\nSubject: {subject}\nDate: {date}\nContent-Type: text/plain; charset=utf-8\n\n{body}"
+            "{headers}\nDate: {} JST\nContent-Type: text/plain; charset=utf-8\n\n{body}",
+            crate::clock::japan_time(now)
         );
         write_new_private(&path, text.as_bytes())?;
         Ok(path)

@@ -44,8 +44,8 @@ pub struct AppState {
     pub audit_store: enshin_store::audit::AuditStore,
     /// Suspensions in force (AVAIL-4).
     pub suspensions: crate::incident::Suspensions,
-    /// Where mail goes (the embedded default's outbox directory).
-    pub outbox: crate::outbox::Outbox,
+    /// The outgoing-message queue (e-mail and SMS).
+    pub messages: crate::messages::Messages,
 }
 
 /// Largest request body; the API takes small JSON documents.

@@ -9,6 +9,7 @@ pub mod emergency;
 pub mod files;
 pub mod grants;
 pub mod keyring;
+pub mod messages;
 pub mod migrations;
 pub mod operators;
 pub mod patients;

@@ -43,4 +43,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0008, "announcements"),
     (0009, "suspensions"),
     (0010, "operator_access"),
+    (0011, "outgoing_messages"),
 ];

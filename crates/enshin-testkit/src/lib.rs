@@ -3,8 +3,10 @@
 //! and HTTPS clients that trust its CA.
 
 mod browser;
+mod sinks;
 
 pub use browser::{Answer, Browser};
+pub use sinks::{ReceivedMail, ReceivedSms, SmsSink, SmtpSink};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -250,11 +252,16 @@ pub struct TestApp {
 /// Starts the real server on 127.0.0.1 port 0 with a temp data directory, on SQLite or, when
 /// `ENSHIN_TEST_DATABASE_URL` is set, on a fresh PostgreSQL database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with more configuration (e.g. an SMTP relay) set by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Layers)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = TestDatabase::create().await;
-    let config = test_layers(dir.path(), db.as_ref().map(|d| d.url.as_str()))
-        .resolve()
-        .expect("test config");
+    let mut layers = test_layers(dir.path(), db.as_ref().map(|d| d.url.as_str()));
+    configure(&mut layers);
+    let config = layers.resolve().expect("test config");
     let (running, _report) = enshin_server::launch(&config).await.expect("server starts");
     let ca_pem =
         std::fs::read_to_string(config.data_dir.join("pki/ca.crt")).expect("CA certificate");
@@ -413,6 +420,11 @@ impl TestApp {
             password,
             secret: totp_secret_of(&created.otpauth_uri),
         }
+    }
+
+    /// The running server's shared state (its queue, store, keyring).
+    pub fn state(&self) -> &enshin_server::routes::AppState {
+        self.running.as_ref().expect("running").state()
     }
 
     /// The server's database.

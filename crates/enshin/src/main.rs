@@ -68,10 +68,31 @@ struct KeyFlags {
     /// Seconds between re-reads of certificate revocations [default: 2]
     #[arg(long, global = true, value_name = "SECS")]
     crl_reload_secs: Option<String>,
+    /// Sender address of e-mail [default: enshin <no-reply@localhost>]
+    #[arg(long, global = true, value_name = "ADDRESS")]
+    mail_from: Option<String>,
+    /// SMTP relay: smtps://host or smtp+starttls://host (smtp:// on loopback only); empty: outbox
+    #[arg(long, global = true, value_name = "URL")]
+    smtp_url: Option<String>,
+    /// SMTP user name
+    #[arg(long, global = true, value_name = "NAME")]
+    smtp_username: Option<String>,
+    /// File holding the SMTP password (0600)
+    #[arg(long, global = true, value_name = "FILE")]
+    smtp_password_file: Option<String>,
+    /// SMS provider endpoint (https://); empty: outbox
+    #[arg(long, global = true, value_name = "URL")]
+    sms_url: Option<String>,
+    /// File holding the SMS provider's bearer token (0600)
+    #[arg(long, global = true, value_name = "FILE")]
+    sms_token_file: Option<String>,
+    /// Sender name or number of SMS [default: enshin]
+    #[arg(long, global = true, value_name = "NAME")]
+    sms_from: Option<String>,
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 15] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 22] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -91,6 +112,13 @@ impl KeyFlags {
             ("session_absolute_hours", self.session_absolute_hours),
             ("client_cert_days", self.client_cert_days),
             ("crl_reload_secs", self.crl_reload_secs),
+            ("mail_from", self.mail_from),
+            ("smtp_url", self.smtp_url),
+            ("smtp_username", self.smtp_username),
+            ("smtp_password_file", self.smtp_password_file),
+            ("sms_url", self.sms_url),
+            ("sms_token_file", self.sms_token_file),
+            ("sms_from", self.sms_from),
         ]
     }
 }
@@ -253,6 +281,13 @@ mod tests {
             session_absolute_hours: None,
             client_cert_days: None,
             crl_reload_secs: None,
+            mail_from: None,
+            smtp_url: None,
+            smtp_username: None,
+            smtp_password_file: None,
+            sms_url: None,
+            sms_token_file: None,
+            sms_from: None,
         };
         let flagged: Vec<&str> = flags.into_pairs().iter().map(|(k, _)| *k).collect();
         assert_eq!(flagged, keys);

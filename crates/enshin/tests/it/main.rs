@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod listeners;
 mod matrix;
+mod messages;
 mod operator_access;
 mod operator_cli;
 mod operators;
