@@ -160,11 +160,17 @@ pub enum Action {
     DecideAccess,
     /// Put a clinic into an emergency with temporary accounts, or end it (AVAIL-4).
     DeclareEmergency,
+    /// Set a new password for a member of one's clinic (their reset path, AUTH-6).
+    SetMemberPassword,
+    /// Set one's own e-mail address (clinic members; admins' reset links go there).
+    SetOwnEmail,
+    /// Prove one's own e-mail address or phone number with a code (patients).
+    VerifyContact,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 26] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -188,6 +194,9 @@ impl Action {
         Action::DecideAccess,
         Action::RequestAccess,
         Action::DeclareEmergency,
+        Action::SetMemberPassword,
+        Action::SetOwnEmail,
+        Action::VerifyContact,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -216,6 +225,9 @@ impl Action {
             Self::RequestAccess => "request_access",
             Self::DecideAccess => "decide_access",
             Self::DeclareEmergency => "declare_emergency",
+            Self::SetMemberPassword => "set_member_password",
+            Self::SetOwnEmail => "set_own_email",
+            Self::VerifyContact => "verify_contact",
         }
     }
 
@@ -233,7 +245,10 @@ impl Action {
             | Self::ChangeMemberRole
             | Self::AddMember
             | Self::ListCertificates
-            | Self::DecideAccess => (&[Admin], Scope::OwnClinic),
+            | Self::DecideAccess
+            | Self::SetMemberPassword => (&[Admin], Scope::OwnClinic),
+            Self::SetOwnEmail => (&[Admin, Doctor, Staff], Scope::OwnAccount),
+            Self::VerifyContact => (&[Patient], Scope::OwnAccount),
             Self::RegisterPatient => (&[Admin, Doctor, Staff], Scope::OwnClinic),
             Self::ReadPatient => (&[Admin, Doctor, Staff, Operator], Scope::OwnClinicOrGrant),
             Self::AcceptTerms | Self::ReadOwnProfile => (&[Patient], Scope::OwnAccount),

@@ -3,10 +3,12 @@
 pub mod announcement;
 pub mod audit;
 pub mod authz;
+pub mod code;
 pub mod crypto;
 pub mod emergency;
 pub mod encoding;
 pub mod grant;
+pub mod letters;
 pub mod password;
 pub mod patient;
 pub mod people;

@@ -282,6 +282,17 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         audit_store,
         suspensions: suspensions.clone(),
         messages: crate::messages::Messages::new(store.clone()),
+        clinic_url: config
+            .clinic_url
+            .clone()
+            .unwrap_or_else(|| {
+                let host = config
+                    .server_names
+                    .first()
+                    .map_or("localhost", String::as_str);
+                format!("https://{host}:{}", addrs.clinic.port())
+            })
+            .into(),
     };
     let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners

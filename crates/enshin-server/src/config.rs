@@ -72,6 +72,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "crl_reload_secs",
         "how often each instance re-reads revocations from the database (revocation delay)",
     ),
+    (
+        "clinic_url",
+        "the clinic site's address as clinic PCs reach it, for links in mail (default https://<first server name>:<clinic port>)",
+    ),
     ("mail_from", "sender address of e-mail from enshin"),
     (
         "smtp_url",
@@ -162,6 +166,8 @@ pub struct Config {
     pub crl_reload: Duration,
     /// Where outgoing messages go.
     pub mail: MailConfig,
+    /// The clinic site's public address; `None`: derived from the first server name.
+    pub clinic_url: Option<String>,
 }
 
 /// How an SMTP connection is protected.
@@ -541,6 +547,15 @@ impl Layers {
                 _ => Err(format!("\"{s}\" is not a number of seconds from 1 to 60")),
             })?,
             mail: self.mail(&path)?,
+            clinic_url: self.optional("clinic_url", |s| {
+                if s.starts_with("https://")
+                    && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
+                    Ok(s.trim_end_matches('/').to_owned())
+                } else {
+                    Err(format!("\"{s}\" is not an https:// address"))
+                }
+            })?,
             data_dir,
         };
         let listeners = [

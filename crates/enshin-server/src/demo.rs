@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::Config;
 use crate::certs::{IssueRequest, issue, validity_from_now};
+use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::patients::{Registration, TERMS_VERSION, register_patient};
 use crate::people::{MemberRequest, PeopleOpError, add_clinic, add_member};
@@ -110,9 +111,15 @@ pub async fn ensure_demo(config: &Config, state: &AppState) -> Result<(PathBuf, 
         birth_date: "1950-04-01".into(),
         terms_version: TERMS_VERSION.into(),
     };
-    register_patient(state, None, registration)
+    let (patient, _) = register_patient(state, None, registration)
         .await
         .map_err(DemoError::Patient)?;
+    // The demo patient's e-mail counts as proven, so the demo can show a password reset.
+    state
+        .store
+        .mark_contact_verified(&patient, enshin_store::messages::Channel::Email, now_ms())
+        .await
+        .map_err(|e| DemoError::Patient(ApiError::from(e)))?;
     accounts.push(json!({ "role": "patient", "login_id": "demo-patient", "password": password }));
     let (not_before, not_after) = validity_from_now(config.client_cert_days);
     let request = IssueRequest {

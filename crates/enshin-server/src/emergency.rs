@@ -200,31 +200,20 @@ pub async fn start_emergency(
         }
         Err(e) => return Err(ApiError::unavailable(&e)),
     }
-    let mut lines = String::new();
-    for (_, login, secret, role, _) in &issued {
-        lines.push_str(&format!(
-            "  ID: {login}  パスワード / password: {}  役割 / role: {role}\n",
-            secret.as_str()
-        ));
-    }
-    let body = format!(
-        "{clinic} 管理者様\n\n\
-         非常時対応のため、通常のIDを一時的に停止し、緊急用アカウントを発行しました。\n\
-         次のIDとパスワードを職員の方にお伝えください。{end}(日本時間)に自動で失効し、\n\
-         その後は通常のIDに戻ります。このメールは他の人に転送しないでください。\n\n\
-         For an emergency, your clinic's normal IDs are held and these emergency accounts were\n\
-         issued. Give them to your staff; they expire by themselves at {end} (Japan time), and\n\
-         your normal IDs work again afterwards. Do not forward this message.\n\n{lines}",
-        clinic = contact.name,
-        end = japan_time(until),
-    );
+    let roles: Vec<String> = issued
+        .iter()
+        .map(|(_, _, _, role, _)| role.to_string())
+        .collect();
+    let accounts: Vec<(&str, &str, &str)> = issued
+        .iter()
+        .zip(&roles)
+        .map(|((_, login, secret, _, _), role)| (login.as_str(), secret.as_str(), role.as_str()))
+        .collect();
+    let letter =
+        enshin_core::letters::emergency_accounts(&contact.name, &japan_time(until), &accounts);
     if let Err(error) = state
         .messages
-        .email(
-            &to,
-            "【enshin】緊急用アカウントの発行 / Emergency accounts",
-            &body,
-        )
+        .email(&to, &letter.subject, &letter.body)
         .await
     {
         // The accounts exist but nobody could get their passwords: end the emergency again.

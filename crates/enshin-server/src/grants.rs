@@ -134,28 +134,15 @@ async fn notify_break_glass(
         tracing::warn!(clinic = %g.clinic_id, grant = %g.id, "break-glass access to a clinic without an admin contact address; the notice is on its operator-access page only");
         return Ok(());
     };
-    let (start, end) = (
-        japan_time(g.times.starts_at.unwrap_or_default()),
-        japan_time(g.times.ends_at.unwrap_or_default()),
-    );
-    let body = format!(
-        "{clinic} 管理者様\n\n\
-         運営者 {op} が緊急時アクセス(ブレークグラス)を開始しました。\n\
-         期間: {start} 〜 {end}(日本時間)\n\
-         理由と閲覧された記録は、クリニック画面の「運営者アクセス」でご確認ください。\n\
-         不要なアクセスは同じ画面から直ちに終了できます。\n\n\
-         Operator {op} started emergency (break-glass) access to your clinic's data\n\
-         from {start} until {end} (Japan time). The reason and every record read are on the\n\
-         \"Operator access\" page of the clinic console, where you can also end the access.\n",
-        op = g.operator_login,
+    let letter = enshin_core::letters::break_glass(
+        clinic,
+        &g.operator_login,
+        &japan_time(g.times.starts_at.unwrap_or_default()),
+        &japan_time(g.times.ends_at.unwrap_or_default()),
     );
     state
         .messages
-        .email(
-            to,
-            "【enshin】運営者による緊急時アクセス / Emergency operator access",
-            &body,
-        )
+        .email(to, &letter.subject, &letter.body)
         .await?;
     Ok(())
 }

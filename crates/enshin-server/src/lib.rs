@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod patients;
 pub mod people;
 pub mod registry;
+pub mod reset;
 pub mod routes;
 pub mod session;
 pub mod tls;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use enshin_store::Store;
 use enshin_store::messages::{Channel, Message};
-use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tokio::sync::{Notify, watch};
@@ -195,12 +195,7 @@ impl Senders {
                     .to(to)
                     .subject(&m.subject)
                     .header(ContentType::TEXT_PLAIN)
-                    // 8bit keeps the Japanese text readable in any mail source; a body that
-                    // cannot go as 8bit (very long lines) falls back to quoted-printable.
-                    .body(
-                        Body::new_with_encoding(m.body.clone(), ContentTransferEncoding::EightBit)
-                            .unwrap_or_else(|_| Body::new(m.body.clone())),
-                    )
+                    .body(m.body.clone())
                     .map_err(|e| e.to_string())?;
                 smtp.send(mail).await.map(|_| ()).map_err(|e| e.to_string())
             }

@@ -15,7 +15,8 @@ use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
 use crate::{
-    announcements, certificates, console, emergency, grants, members, patients, registry, session,
+    announcements, certificates, console, emergency, grants, members, patients, registry, reset,
+    session,
 };
 
 /// What handlers of one listener share.
@@ -46,6 +47,8 @@ pub struct AppState {
     pub suspensions: crate::incident::Suspensions,
     /// The outgoing-message queue (e-mail and SMS).
     pub messages: crate::messages::Messages,
+    /// The clinic site's address as clinic PCs reach it, for links in mail.
+    pub clinic_url: Arc<str>,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -68,6 +71,10 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/members", get(members::list).post(members::add))
             .route("/api/v1/members/{id}/disable", post(members::disable))
             .route("/api/v1/members/{id}/role", put(members::change_role))
+            .route("/api/v1/members/{id}/password", put(reset::member_password))
+            .route("/api/v1/me/email", put(reset::own_email))
+            .route("/api/v1/password-reset", post(reset::request))
+            .route("/api/v1/password-reset/link", post(reset::link))
             .route(
                 "/api/v1/members/{id}/sessions",
                 delete(members::end_sessions),
@@ -130,7 +137,14 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/patients", post(patients::register))
             .route("/api/v1/profile", get(patients::profile))
             .route("/api/v1/terms", get(patients::terms))
-            .route("/api/v1/terms/accept", post(patients::accept));
+            .route("/api/v1/terms/accept", post(patients::accept))
+            .route("/api/v1/password-reset", post(reset::request))
+            .route("/api/v1/password-reset/confirm", post(reset::confirm))
+            .route("/api/v1/contact/verify", post(reset::verify_start))
+            .route(
+                "/api/v1/contact/verify/confirm",
+                post(reset::verify_confirm),
+            );
     }
     let router = crate::web::pages(router, listener);
     // Every route above is closed while suspended (AVAIL-4) and gets an access-log entry, the

@@ -4,6 +4,7 @@
 pub mod announcements;
 pub mod audit;
 pub mod certificates;
+pub mod codes;
 pub mod db;
 pub mod emergency;
 pub mod files;

@@ -44,4 +44,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0009, "suspensions"),
     (0010, "operator_access"),
     (0011, "outgoing_messages"),
+    (0012, "password_resets"),
 ];

@@ -20,6 +20,26 @@ pub struct ReceivedMail {
     pub data: String,
 }
 
+impl ReceivedMail {
+    /// The body as text, decoded from its Content-Transfer-Encoding (base64 or 7bit/8bit).
+    pub fn text(&self) -> String {
+        use base64::Engine;
+        let (headers, body) = self.data.split_once("\n\n").unwrap_or((&self.data, ""));
+        if headers
+            .to_ascii_lowercase()
+            .contains("content-transfer-encoding: base64")
+        {
+            let compact: String = body.split_whitespace().collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .expect("base64 body");
+            String::from_utf8(bytes).expect("utf-8 body")
+        } else {
+            body.to_owned()
+        }
+    }
+}
+
 /// An SMTP server on 127.0.0.1.
 pub struct SmtpSink {
     /// Where it listens (or will listen, see [`SmtpSink::reserve`]).

@@ -68,6 +68,9 @@ struct KeyFlags {
     /// Seconds between re-reads of certificate revocations [default: 2]
     #[arg(long, global = true, value_name = "SECS")]
     crl_reload_secs: Option<String>,
+    /// The clinic site's address for links in mail [default: https://<first server name>:<clinic port>]
+    #[arg(long, global = true, value_name = "URL")]
+    clinic_url: Option<String>,
     /// Sender address of e-mail [default: enshin <no-reply@localhost>]
     #[arg(long, global = true, value_name = "ADDRESS")]
     mail_from: Option<String>,
@@ -92,7 +95,7 @@ struct KeyFlags {
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 22] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 23] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -112,6 +115,7 @@ impl KeyFlags {
             ("session_absolute_hours", self.session_absolute_hours),
             ("client_cert_days", self.client_cert_days),
             ("crl_reload_secs", self.crl_reload_secs),
+            ("clinic_url", self.clinic_url),
             ("mail_from", self.mail_from),
             ("smtp_url", self.smtp_url),
             ("smtp_username", self.smtp_username),
@@ -281,6 +285,7 @@ mod tests {
             session_absolute_hours: None,
             client_cert_days: None,
             crl_reload_secs: None,
+            clinic_url: None,
             mail_from: None,
             smtp_url: None,
             smtp_username: None,

@@ -14,4 +14,5 @@ mod pages;
 mod pages_matrix;
 mod patients;
 mod raw_tls;
+mod resets;
 mod sessions;

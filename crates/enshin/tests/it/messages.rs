@@ -43,8 +43,8 @@ async fn mail_goes_through_a_real_smtp_exchange() {
         mails[0].data
     );
     assert!(
-        mails[0].data.contains("ログインしてご確認ください。"),
-        "8bit body: {}",
+        mails[0].text().contains("ログインしてご確認ください。"),
+        "{}",
         mails[0].data
     );
     for _ in 0..100 {
