@@ -1,8 +1,11 @@
 // A patient on a phone registers, accepts the terms, logs in, sees "my sessions", ends another
-// device's session and logs out (issue 3; AUTH-3, CONSENT-1, SESS-1, SESS-2).
+// device's session and logs out (issue 3; AUTH-3, CONSENT-1, SESS-1, SESS-2), and resets a forgotten
+// password with a code (issue 7; AUTH-6).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, phone, shot, patientUrl } from './lib.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, phone, shot, patientUrl, demo, dataDir } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -125,5 +128,43 @@ test('a wrong password and an unknown ID get the same page', async () => {
   assert.deepEqual(answers[0], answers[1]);
   assert.equal(answers[0][0], 401);
   await shot(page, '09-login-refused');
+  await context.close();
+});
+
+// AUTH-6: the demo patient (whose e-mail counts as proven) forgets the password and sets a new
+// one with the six-digit code that the embedded default writes to the outbox.
+test('a patient resets a forgotten password with the code from the outbox', async () => {
+  const patient = demo().accounts.find((a) => a.role === 'patient');
+  const outbox = join(dataDir, 'outbox');
+  const before = new Set(readdirSync(outbox));
+  const context = await browser.newContext(phone);
+  const page = await context.newPage();
+  await page.goto(`${patientUrl}/login`);
+  await page.click('a[href="/forgot"]');
+  await page.waitForURL('**/forgot');
+  await page.fill('#login_id', patient.login_id);
+  await shot(page, '10-forgot');
+  await page.click('form[action="/forgot"] button');
+  await page.waitForURL('**/forgot/code?done=code_sent');
+
+  let mail;
+  for (let i = 0; i < 100 && !mail; i++) {
+    const fresh = readdirSync(outbox).filter((f) => !before.has(f) && f.endsWith('.eml'));
+    if (fresh.length) mail = readFileSync(join(outbox, fresh[0]), 'utf8');
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(mail, 'a code mail in the outbox');
+  assert.match(mail, /^To: demo-patient@example\.invalid$/m);
+  const code = mail.match(/\b(\d{6})\b/)[1];
+
+  await page.fill('#login_id', patient.login_id);
+  await page.fill('#code', code);
+  await page.fill('#new_password', 'Momiji-73-valley!');
+  await shot(page, '11-forgot-code');
+  await page.click('form[action="/forgot/code"] button');
+  await page.waitForURL('**/login?done=password_reset');
+  assert.match(await page.textContent('.notice'), /パスワードを設定しました/);
+  await shot(page, '12-password-reset');
+  await logIn(page, patient.login_id, 'Momiji-73-valley!');
   await context.close();
 });

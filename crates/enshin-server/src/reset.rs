@@ -457,20 +457,18 @@ struct OwnEmail {
     email: String,
 }
 
-/// `PUT /api/v1/me/email {"email"}` (clinic member): their own address, where an admin's
-/// reset link goes.
-pub async fn own_email(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
+/// A clinic member sets their own address, where an admin's reset link goes.
+pub async fn set_own_email(
+    state: &AppState,
+    auth: &Authenticated,
+    typed: &str,
+) -> Result<(), ApiError> {
     authorize(
         &auth.actor,
         Action::SetOwnEmail,
         Target::Account(&auth.session.account_id),
     )?;
-    let e: OwnEmail = json_body(body)?;
-    let email = enshin_core::patient::email(&e.email).map_err(|err| {
+    let email = enshin_core::patient::email(typed).map_err(|err| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_field",
@@ -483,6 +481,17 @@ pub async fn own_email(
         .store
         .set_member_email(&auth.session.account_id, &email)
         .await?;
+    Ok(())
+}
+
+/// `PUT /api/v1/me/email {"email"}` (clinic member) → 204.
+pub async fn own_email(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let e: OwnEmail = json_body(body)?;
+    set_own_email(&state, &auth, &e.email).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -492,29 +501,40 @@ struct VerifyStart {
     channel: String,
 }
 
-/// `POST /api/v1/contact/verify {"channel"}` (patient): sends a code to the e-mail address or
-/// phone number given at registration → 202; 409 when there is none on that channel.
-pub async fn verify_start(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
-    let id = auth.session.account_id.clone();
-    authorize(&auth.actor, Action::VerifyContact, Target::Account(&id))?;
-    let v: VerifyStart = json_body(body)?;
-    let channel = parse_channel(&v.channel)?;
-    let Some(to) = proven_contact(&state, &id, channel, false).await? else {
+/// Sends a code to the patient's own e-mail or phone from registration; 409 when there is none.
+pub async fn start_contact_check(
+    state: &AppState,
+    auth: &Authenticated,
+    channel: &str,
+) -> Result<(), ApiError> {
+    let id = &auth.session.account_id;
+    authorize(&auth.actor, Action::VerifyContact, Target::Account(id))?;
+    let channel = parse_channel(channel)?;
+    let Some(to) = proven_contact(state, id, channel, false).await? else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "no_contact",
             "there is no contact on this channel to check",
         ));
     };
-    let purpose = match channel {
+    send_code(state, id, contact_purpose(channel), channel, &to).await
+}
+
+fn contact_purpose(channel: Channel) -> Purpose {
+    match channel {
         Channel::Email => Purpose::VerifyEmail,
         Channel::Sms => Purpose::VerifyPhone,
-    };
-    send_code(&state, &id, purpose, channel, &to).await?;
+    }
+}
+
+/// `POST /api/v1/contact/verify {"channel"}` (patient) → 202.
+pub async fn verify_start(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let v: VerifyStart = json_body(body)?;
+    start_contact_check(&state, &auth, &v.channel).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -525,28 +545,34 @@ struct VerifyConfirm {
     code: String,
 }
 
-/// `POST /api/v1/contact/verify/confirm {"channel", "code"}` (patient) → 204: the contact is
-/// proven and may be used for resets.
-pub async fn verify_confirm(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
-    let id = auth.session.account_id.clone();
-    authorize(&auth.actor, Action::VerifyContact, Target::Account(&id))?;
-    let v: VerifyConfirm = json_body(body)?;
-    let channel = parse_channel(&v.channel)?;
-    let purpose = match channel {
-        Channel::Email => Purpose::VerifyEmail,
-        Channel::Sms => Purpose::VerifyPhone,
-    };
-    let code_id = check_code(&state, &id, purpose, &v.code).await?;
+/// Proves the patient's contact with the code; then it may be used for resets.
+pub async fn confirm_contact(
+    state: &AppState,
+    auth: &Authenticated,
+    channel: &str,
+    code: &str,
+) -> Result<(), ApiError> {
+    let id = &auth.session.account_id;
+    authorize(&auth.actor, Action::VerifyContact, Target::Account(id))?;
+    let channel = parse_channel(channel)?;
+    let code_id = check_code(state, id, contact_purpose(channel), code).await?;
     if !state.store.use_code(&code_id, now_ms()).await? {
         return Err(invalid_code());
     }
     state
         .store
-        .mark_contact_verified(&id, channel, now_ms())
+        .mark_contact_verified(id, channel, now_ms())
         .await?;
+    Ok(())
+}
+
+/// `POST /api/v1/contact/verify/confirm {"channel", "code"}` (patient) → 204.
+pub async fn verify_confirm(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let v: VerifyConfirm = json_body(body)?;
+    confirm_contact(&state, &auth, &v.channel, &v.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -144,6 +144,10 @@ struct HomePage {
     cert_warning: bool,
     access_waiting: bool,
     announcements: Vec<AnnouncementRow>,
+    /// Patients: whether their e-mail and phone are proven (None: not a patient).
+    contact: Option<(bool, bool)>,
+    /// Clinic members: their own address (None: not a member).
+    own_email: Option<String>,
 }
 
 /// `GET /home`; a clinic admin is warned here of certificates about to expire.
@@ -199,14 +203,81 @@ pub async fn home(State(state): State<AppState>, page: Page, SignedIn(auth): Sig
         }
         _ => false,
     };
+    let (contact, own_email) = match &auth.actor {
+        Actor::Patient { account_id } => match state.store.contact_verified(account_id).await {
+            Ok((email, phone)) => (Some((email.is_some(), phone.is_some())), None),
+            Err(e) => return page.error(Some(&auth), &crate::error::ApiError::from(e)),
+        },
+        Actor::Member { account_id, .. } => match state.store.member_email(account_id).await {
+            Ok(email) => (None, Some(email.unwrap_or_default())),
+            Err(e) => return page.error(Some(&auth), &crate::error::ApiError::from(e)),
+        },
+        Actor::Operator { .. } => (None, None),
+    };
     let template = HomePage {
         f: page.frame(Some(&auth)),
         text,
         cert_warning,
         access_waiting,
         announcements,
+        contact,
+        own_email,
     };
     page.render(StatusCode::OK, &template)
+}
+
+/// The contact-check forms.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactForm {
+    channel: String,
+    code: String,
+}
+
+/// `POST /contact/verify`: sends a code to the patient's e-mail or phone.
+pub async fn contact_send(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Posted(form): Posted<ContactForm>,
+) -> Response {
+    match crate::reset::start_contact_check(&state, &auth, &form.channel).await {
+        Ok(()) => page.redirect("/home?done=contact_code_sent"),
+        Err(e) => page.error(Some(&auth), &e),
+    }
+}
+
+/// `POST /contact/verify/confirm`: proves the contact with the code.
+pub async fn contact_confirm(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Posted(form): Posted<ContactForm>,
+) -> Response {
+    match crate::reset::confirm_contact(&state, &auth, &form.channel, &form.code).await {
+        Ok(()) => page.redirect("/home?done=contact_verified"),
+        Err(e) => page.error(Some(&auth), &e),
+    }
+}
+
+/// The own-address form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    email: String,
+}
+
+/// `POST /email`: a clinic member's own address.
+pub async fn own_email(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Posted(form): Posted<EmailForm>,
+) -> Response {
+    match crate::reset::set_own_email(&state, &auth, &form.email).await {
+        Ok(()) => page.redirect("/home?done=email_saved"),
+        Err(e) => page.error(Some(&auth), &e),
+    }
 }
 
 struct SessionRow {

@@ -184,6 +184,28 @@ pub async fn change_role(
     outcome(&state, &page, &auth, "role_changed", result).await
 }
 
+/// The set-password form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    password: String,
+}
+
+/// `POST /members/{id}/password`: the admin sets a member's new password (AUTH-6 (ii)).
+pub async fn set_password(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(posted): Posted<PasswordForm>,
+) -> Response {
+    let new = crate::reset::NewPassword {
+        password: posted.password,
+    };
+    let result = crate::reset::set_member_password(&state, &auth, &id, new).await;
+    outcome(&state, &page, &auth, "password_set", result).await
+}
+
 /// `POST /members/{id}/disable`.
 pub async fn disable(
     State(state): State<AppState>,

@@ -49,6 +49,13 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "emergency_started" => t.emergency_started,
         "emergency_ended" => t.emergency_ended,
         "announcement_published" => t.announcement_published,
+        "code_sent" => t.code_sent,
+        "link_sent" => t.link_sent,
+        "password_reset" => t.password_reset,
+        "password_set" => t.password_set,
+        "email_saved" => t.email_saved,
+        "contact_code_sent" => t.contact_code_sent,
+        "contact_verified" => t.contact_verified,
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ mod console;
 mod context;
 mod operator;
 mod patient;
+mod reset;
 pub mod texts;
 
 use axum::Form;
@@ -33,6 +34,10 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
         .route("/sessions/{id}/end", post(account::end_session));
     match listener {
         ListenerKind::Patient => router
+            .route("/forgot", get(reset::forgot_page).post(reset::forgot))
+            .route("/forgot/code", get(reset::code_page).post(reset::code))
+            .route("/contact/verify", post(account::contact_send))
+            .route("/contact/verify/confirm", post(account::contact_confirm))
             .route(
                 "/register",
                 get(patient::register_page).post(patient::register),
@@ -60,7 +65,11 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/audit", get(operator::audit_page))
             .route("/access", get(access::grants_page).post(access::ask)),
         ListenerKind::Clinic => router
+            .route("/forgot", get(reset::forgot_page).post(reset::forgot))
+            .route("/reset", get(reset::link_page).post(reset::link))
+            .route("/email", post(account::own_email))
             .route("/members", get(clinic::members_page).post(clinic::add))
+            .route("/members/{id}/password", post(clinic::set_password))
             .route("/members/{id}/role", post(clinic::change_role))
             .route("/members/{id}/disable", post(clinic::disable))
             .route("/members/{id}/end-sessions", post(clinic::end_sessions))

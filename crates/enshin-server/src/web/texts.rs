@@ -415,6 +415,62 @@ pub struct Texts {
     pub emergency_ended: &'static str,
     /// Notice after publishing.
     pub announcement_published: &'static str,
+    /// Link to the reset page.
+    pub forgot_link: &'static str,
+    /// Heading of the reset pages.
+    pub forgot_title: &'static str,
+    /// Explanation for patients.
+    pub forgot_intro_patient: &'static str,
+    /// Explanation for clinic members.
+    pub forgot_intro_clinic: &'static str,
+    /// Label: where to receive the code.
+    pub channel_label: &'static str,
+    /// Channel: e-mail.
+    pub channel_email: &'static str,
+    /// Channel: SMS.
+    pub channel_sms: &'static str,
+    /// Button: send the code.
+    pub send_code: &'static str,
+    /// Button: send the link.
+    pub send_link: &'static str,
+    /// Label: the code.
+    pub code_label: &'static str,
+    /// Label: new password.
+    pub new_password: &'static str,
+    /// Button: set the password.
+    pub set_password: &'static str,
+    /// Link to the code form.
+    pub have_code: &'static str,
+    /// Notice after asking for a code.
+    pub code_sent: &'static str,
+    /// Notice after asking for a link.
+    pub link_sent: &'static str,
+    /// Notice after a reset.
+    pub password_reset: &'static str,
+    /// Notice after an admin set a password.
+    pub password_set: &'static str,
+    /// Button: set a member's password.
+    pub set_member_password: &'static str,
+    /// Label: one's own e-mail address.
+    pub own_email: &'static str,
+    /// Button: save the address.
+    pub save_email: &'static str,
+    /// Notice after saving one's address.
+    pub email_saved: &'static str,
+    /// Heading: contact check.
+    pub verify_title: &'static str,
+    /// Explanation of the contact check.
+    pub verify_intro: &'static str,
+    /// State: proven.
+    pub verified: &'static str,
+    /// State: not proven.
+    pub not_verified: &'static str,
+    /// Button: confirm.
+    pub verify_button: &'static str,
+    /// Notice after sending a contact code.
+    pub contact_code_sent: &'static str,
+    /// Notice after proving a contact.
+    pub contact_verified: &'static str,
     /// Times are shown in this zone.
     pub time_zone_note: &'static str,
 }
@@ -608,6 +664,34 @@ pub static JA: Texts = Texts {
     emergency_started: "緊急用アカウントを発行し、管理者の連絡先に送りました。",
     emergency_ended: "緊急対応を終了しました。通常のIDが使えます。",
     announcement_published: "お知らせを公開しました。",
+    forgot_link: "パスワードを忘れた方",
+    forgot_title: "パスワードの再設定",
+    forgot_intro_patient: "ログインIDと、確認コードの受け取り方法を選んでください。登録時に確認済みのメールアドレスか携帯電話に、6桁のコードを送ります(10分間有効)。",
+    forgot_intro_clinic: "管理者の方には、登録済みのメールアドレスに再設定用のリンクを送ります(30分間有効)。管理者以外の方は、クリニックの管理者に新しいパスワードの設定を依頼してください。",
+    channel_label: "受け取り方法",
+    channel_email: "メール",
+    channel_sms: "SMS(携帯電話)",
+    send_code: "確認コードを送る",
+    send_link: "再設定用のリンクを送る",
+    code_label: "確認コード(6桁)",
+    new_password: "新しいパスワード",
+    set_password: "パスワードを設定する",
+    have_code: "確認コードをお持ちの方",
+    code_sent: "登録があれば確認コードを送りました。届いたコードを入力してください。",
+    link_sent: "管理者の登録があれば、再設定用のリンクを送りました。",
+    password_reset: "パスワードを設定しました。新しいパスワードでログインしてください。",
+    password_set: "パスワードを設定しました。その職員はログアウトされました。",
+    set_member_password: "パスワードを設定",
+    own_email: "あなたのメールアドレス(パスワード再設定用)",
+    save_email: "保存する",
+    email_saved: "メールアドレスを保存しました。",
+    verify_title: "連絡先の確認",
+    verify_intro: "パスワードを忘れたときに確認コードを受け取れるよう、連絡先を確認してください。",
+    verified: "確認済み",
+    not_verified: "未確認",
+    verify_button: "確認する",
+    contact_code_sent: "確認コードを送りました。届いたコードを入力してください。",
+    contact_verified: "連絡先を確認しました。",
     time_zone_note: "時刻は日本時間です。",
 };
 
@@ -800,6 +884,34 @@ pub static EN: Texts = Texts {
     emergency_started: "Emergency accounts issued and sent to the administrator.",
     emergency_ended: "Emergency ended; the normal IDs work again.",
     announcement_published: "Announcement published.",
+    forgot_link: "Forgot your password?",
+    forgot_title: "Reset your password",
+    forgot_intro_patient: "Enter your login ID and choose how to receive the code. A six-digit code goes to the e-mail address or mobile phone you proved (valid for 10 minutes).",
+    forgot_intro_clinic: "Admins receive a reset link at their registered address (valid for 30 minutes). Other members: ask your clinic's admin to set a new password.",
+    channel_label: "Where to receive it",
+    channel_email: "E-mail",
+    channel_sms: "SMS (mobile phone)",
+    send_code: "Send the code",
+    send_link: "Send the link",
+    code_label: "Code (6 digits)",
+    new_password: "New password",
+    set_password: "Set the password",
+    have_code: "I have a code",
+    code_sent: "If the ID exists, a code is on its way. Enter it below.",
+    link_sent: "If the ID belongs to an admin, a link is on its way.",
+    password_reset: "Password set. Log in with the new password.",
+    password_set: "Password set; the member was logged out.",
+    set_member_password: "Set password",
+    own_email: "Your e-mail address (for password resets)",
+    save_email: "Save",
+    email_saved: "Address saved.",
+    verify_title: "Check your contact",
+    verify_intro: "Check your contact so that you can receive a code when you forget your password.",
+    verified: "Checked",
+    not_verified: "Not checked",
+    verify_button: "Confirm",
+    contact_code_sent: "A code is on its way. Enter it below.",
+    contact_verified: "Contact checked.",
     time_zone_note: "Times are Japan time.",
 };
 
@@ -828,6 +940,8 @@ impl Texts {
             "name" => self.display_name,
             "role" => self.member_role,
             "reason" => self.grant_reason,
+            "code" => self.code_label,
+            "channel" => self.channel_label,
             "hours" => self.emergency_hours,
             "message" => self.suspend_message,
             "scope" => self.suspend_scope,
@@ -889,6 +1003,9 @@ impl Texts {
             "invalid_form" | "invalid_body" => "送信された内容を読み取れませんでした。入力内容を確認してください。",
             "unavailable" => "ただいまサービスを利用できません。少し時間をおいてお試しください。",
             "not_authenticated" => "ログインしてください。",
+            "invalid_code" => "確認コードが違うか、使用済みか、有効期限が切れています。新しいコードを依頼してください。",
+            "invalid_link" => "このリンクは無効か、使用済みか、有効期限が切れています。もう一度依頼してください。",
+            "no_contact" => "この方法の連絡先は登録されていません。",
             "no_admin_contact" => "管理者の連絡先メールアドレスが未登録です。先に登録してください。",
             "emergency_in_force" => "このクリニックはすでに緊急対応中です。",
             "too_soon" => "サービス変更は適用日の14日以上前に告知する必要があります。",

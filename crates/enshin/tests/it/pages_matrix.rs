@@ -152,6 +152,15 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
             [303, 403, 403, 404],
         ),
         (
+            "set member password",
+            on_target("password"),
+            Some(vec![("password", "Kaede-77-river!")]),
+            Action::SetMemberPassword,
+            On::TargetInA,
+            303,
+            [303, 403, 403, 404],
+        ),
+        (
             "disable member",
             on_target("disable"),
             Some(vec![]),

@@ -524,3 +524,175 @@ async fn a_clinic_admin_resets_by_a_single_use_link_and_sets_other_members_passw
     );
     app.stop().await;
 }
+
+/// The newest outbox file once there are at least `n` (embedded default: no relay).
+async fn outbox_nth(app: &TestApp, n: usize) -> String {
+    let dir = app.data_dir().join("outbox");
+    for _ in 0..200 {
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        if files.len() >= n {
+            files.sort();
+            return std::fs::read_to_string(&files[n - 1]).unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} messages in the outbox");
+}
+
+#[tokio::test]
+async fn the_reset_pages_work_for_patients_and_clinic_admins() {
+    let app = spawn_app_with(|_| {}).await;
+    patient(&app, "page.reset").await;
+    let browser = app.patient_browser();
+    let csrf = browser.get("/login").await.csrf();
+    let signed = browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login_id", "page.reset"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed.location(), Some("/home"));
+    let home = browser.get("/home").await;
+    assert!(home.body.contains("未確認"), "{}", home.body);
+    let csrf = home.csrf();
+    let sent = browser
+        .post("/contact/verify", &[("csrf", &csrf), ("channel", "email")])
+        .await;
+    assert_eq!(sent.location(), Some("/home?done=contact_code_sent"));
+    let code = code_in(&outbox_nth(&app, 1).await);
+    let proven = browser
+        .post(
+            "/contact/verify/confirm",
+            &[("csrf", &csrf), ("channel", "email"), ("code", &code)],
+        )
+        .await;
+    assert_eq!(proven.location(), Some("/home?done=contact_verified"));
+    assert!(browser.get("/home").await.body.contains("確認済み"));
+
+    // Logged out, forgotten: the login page links to the reset.
+    let anonymous = app.patient_browser();
+    let login = anonymous.get("/login").await;
+    assert!(login.body.contains("href=\"/forgot\""));
+    let csrf = anonymous.get("/forgot").await.csrf();
+    let asked = anonymous
+        .post(
+            "/forgot",
+            &[
+                ("csrf", &csrf),
+                ("login_id", "page.reset"),
+                ("channel", "email"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.location(), Some("/forgot/code?done=code_sent"));
+    let unknown = anonymous
+        .post(
+            "/forgot",
+            &[
+                ("csrf", &csrf),
+                ("login_id", "no.such.one"),
+                ("channel", "email"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        unknown.location(),
+        asked.location(),
+        "the same next page for an unknown ID"
+    );
+    let code = code_in(&outbox_nth(&app, 2).await);
+    let form = |code: &str, password: &str| {
+        let (csrf, anonymous) = (csrf.clone(), &anonymous);
+        let (code, password) = (code.to_owned(), password.to_owned());
+        async move {
+            anonymous
+                .post(
+                    "/forgot/code",
+                    &[
+                        ("csrf", &csrf),
+                        ("login_id", "page.reset"),
+                        ("code", &code),
+                        ("new_password", &password),
+                    ],
+                )
+                .await
+        }
+    };
+    let wrong = form(
+        if code == "000000" { "111111" } else { "000000" },
+        NEW_PASSWORD,
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("確認コードが違う"), "{}", wrong.body);
+    assert!(
+        wrong.body.contains("value=\"page.reset\""),
+        "the form keeps the login ID"
+    );
+    let done = form(&code, NEW_PASSWORD).await;
+    assert_eq!(done.location(), Some("/login?done=password_reset"));
+    assert_eq!(
+        browser.get("/home").await.location(),
+        Some("/login"),
+        "old sessions ended"
+    );
+
+    // A clinic admin: own address on the start page, link by mail, new password from the link.
+    let clinic = app.add_clinic("A").await;
+    let admin = app.add_member(&clinic, Role::Admin).await;
+    let desk = app.member_browser(&admin).await;
+    let csrf = desk.get("/home").await.csrf();
+    let saved = desk
+        .post("/email", &[("csrf", &csrf), ("email", "boss@a.test")])
+        .await;
+    assert_eq!(saved.location(), Some("/home?done=email_saved"));
+    let other_pc = app.clinic_browser(&clinic).await;
+    let csrf = other_pc.get("/forgot").await.csrf();
+    let asked = other_pc
+        .post("/forgot", &[("csrf", &csrf), ("login_id", &admin.login_id)])
+        .await;
+    assert_eq!(asked.location(), Some("/forgot?done=link_sent"));
+    let mail = outbox_nth(&app, 3).await;
+    assert!(mail.starts_with("To: boss@a.test\n"));
+    let link = mail
+        .lines()
+        .find(|l| l.contains("/reset?token="))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let path = &link[link.find("/reset?").unwrap()..];
+    let page = other_pc.get(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let token = path.trim_start_matches("/reset?token=");
+    let set = other_pc
+        .post(
+            "/reset",
+            &[
+                ("csrf", &page.csrf()),
+                ("token", token),
+                ("new_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(set.location(), Some("/login?done=password_reset"));
+    let again = other_pc
+        .post(
+            "/reset",
+            &[
+                ("csrf", &page.csrf()),
+                ("token", token),
+                ("new_password", "Other-Pass-81"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("このリンクは無効"), "{}", again.body);
+    app.stop().await;
+}
