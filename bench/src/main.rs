@@ -3,6 +3,8 @@
 //!
 //! `login-timing`: does a failed log-in take as long for an unknown login ID as for a wrong
 //! password (AUTH-10, no account enumeration by timing)? Prints a table and Welch's t.
+//! `reset-timing`: does asking for a password reset take as long for an unknown login ID as for
+//! a patient to whom a code is sent (AUTH-6)? Same table.
 //! `audit-write`, `read`, `login`, `verify`: the load figures of the access log (see load.rs).
 
 mod load;
@@ -138,19 +140,24 @@ async fn login_timing(tries: usize) {
             );
         }
     }
-    let rows = [
-        ("wrong password", stats(wrong)),
-        ("unknown login ID", stats(unknown)),
-        ("right password", stats(right)),
-    ];
-    println!(
-        "login timing on the clinic listener, ms per request (loopback, one request at a time)"
+    print_table(
+        "login timing on the clinic listener, ms per request (loopback, one request at a time)",
+        &[
+            ("wrong password", stats(wrong)),
+            ("unknown login ID", stats(unknown)),
+            ("right password", stats(right)),
+        ],
     );
+    app.stop().await;
+}
+
+fn print_table(title: &str, rows: &[(&str, Stats)]) {
+    println!("{title}");
     println!(
         "{:<18} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}",
         "case", "n", "mean", "sd", "p50", "p90", "p99"
     );
-    for (name, s) in &rows {
+    for (name, s) in rows {
         println!(
             "{name:<18} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
             s.n, s.mean, s.sd, s.p50, s.p90, s.p99
@@ -159,8 +166,73 @@ async fn login_timing(tries: usize) {
     let (a, b) = (&rows[0].1, &rows[1].1);
     let welch = (a.mean - b.mean) / (a.sd.powi(2) / a.n as f64 + b.sd.powi(2) / b.n as f64).sqrt();
     println!(
-        "difference of means (wrong - unknown): {:+.2} ms; Welch's t = {welch:+.2} (|t| < 2: no detectable difference)",
+        "difference of means ({} - {}): {:+.2} ms; Welch's t = {welch:+.2} (|t| < 2: no detectable difference)",
+        rows[0].0,
+        rows[1].0,
         a.mean - b.mean
+    );
+}
+
+async fn reset_timing(tries: usize) {
+    let app = spawn_app().await;
+    // Five codes per patient and hour: each patient serves five tries that really send.
+    let mut patients = Vec::new();
+    for i in 0..tries.div_ceil(5) {
+        let login_id = format!("reset-bench-{i}");
+        let registration = enshin_server::patients::Registration {
+            login_id: login_id.clone(),
+            password: "Blue-Kettle-42".into(),
+            email: Some(format!("{login_id}@bench.invalid")),
+            phone: None,
+            family_name: "試験".into(),
+            given_name: "花子".into(),
+            family_name_kana: "しけん".into(),
+            given_name_kana: "はなこ".into(),
+            birth_date: "1950-01-01".into(),
+            terms_version: enshin_server::patients::TERMS_VERSION.into(),
+        };
+        let (id, _) = enshin_server::patients::register_patient(app.state(), None, registration)
+            .await
+            .expect("patient");
+        app.store()
+            .mark_contact_verified(&id, enshin_store::messages::Channel::Email, 0)
+            .await
+            .expect("proven");
+        patients.push(login_id);
+    }
+    let client = app.client();
+    let ask = |login_id: String| {
+        let (client, url) = (client.clone(), app.patient_url("/api/v1/password-reset"));
+        async move {
+            let start = Instant::now();
+            let response = client
+                .post(url)
+                .json(&json!({ "login_id": login_id, "channel": "email" }))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+            start.elapsed().as_secs_f64() * 1000.0
+        }
+    };
+    ask("warm-up".into()).await;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..tries {
+        let (k, u) = (ask(patients[i / 5].clone()), ask(format!("nobody-{i}")));
+        if i % 2 == 0 {
+            known.push(k.await);
+            unknown.push(u.await);
+        } else {
+            unknown.push(u.await);
+            known.push(k.await);
+        }
+    }
+    print_table(
+        "password-reset request timing on the patient listener, ms per request (loopback, one at a time)",
+        &[
+            ("code sent", stats(known)),
+            ("unknown login ID", stats(unknown)),
+        ],
     );
     app.stop().await;
 }
@@ -181,13 +253,14 @@ async fn main() {
     };
     match args.get(1).map(String::as_str) {
         Some("login-timing") => login_timing(tries).await,
+        Some("reset-timing") => reset_timing(tries).await,
         Some("audit-write") => load::audit_write(number(3, 60)).await,
         Some("read") => load::read(number(5, 60)).await,
         Some("login") => load::login(number(5, 60)).await,
         Some("verify") => load::verify(number(1_000_000, 5_000_000)).await,
         _ => {
             eprintln!(
-                "usage: enshin-bench login-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries]"
+                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries]"
             );
             std::process::exit(2);
         }
