@@ -440,6 +440,19 @@ async fn a_clinic_admin_resets_by_a_single_use_link_and_sets_other_members_passw
         StatusCode::UNAUTHORIZED,
         "the admin's sessions ended"
     );
+    // A second link, unused for 30 minutes, no longer works.
+    ask(admin.login_id.clone()).await;
+    let second = smtp.wait_for(2).await[1].text();
+    let late = second
+        .lines()
+        .find_map(|l| l.trim().split("token=").nth(1))
+        .expect("a second link")
+        .to_owned();
+    sqlx::query("UPDATE reset_links SET expires_at = expires_at - 1800000 WHERE used_at IS NULL")
+        .execute(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(set("Late-Pass-62", late).await.0, StatusCode::BAD_REQUEST);
     let renewed = enshin_testkit::TestMember {
         password: NEW_PASSWORD.into(),
         ..admin.clone()
