@@ -60,15 +60,7 @@ pub async fn set_admin_email_of(
     typed: &str,
 ) -> Result<(), ApiError> {
     authorize(&auth.actor, Action::CreateClinic, Target::Service)?;
-    let email = enshin_core::patient::email(typed).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            format!("email: {e}"),
-        )
-        .with_field("email")
-        .with_problem(e.problem.code())
-    })?;
+    let email = crate::people::checked_email(typed)?;
     if state.store.set_admin_email(clinic_id, &email).await? {
         Ok(())
     } else {

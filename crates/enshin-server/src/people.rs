@@ -115,3 +115,16 @@ pub async fn disable_member(store: &Store, login_id: &str) -> Result<bool, Peopl
         .disable_member(&LoginId::parse(login_id)?, now_ms())
         .await?)
 }
+
+/// An e-mail address as typed, checked; a 422 naming the `email` field otherwise.
+pub fn checked_email(typed: &str) -> Result<String, crate::error::ApiError> {
+    enshin_core::patient::email(typed).map_err(|e| {
+        crate::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("email: {e}"),
+        )
+        .with_field("email")
+        .with_problem(e.problem.code())
+    })
+}

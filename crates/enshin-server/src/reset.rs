@@ -468,15 +468,7 @@ pub async fn set_own_email(
         Action::SetOwnEmail,
         Target::Account(&auth.session.account_id),
     )?;
-    let email = enshin_core::patient::email(typed).map_err(|err| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            format!("email: {err}"),
-        )
-        .with_field("email")
-        .with_problem(err.problem.code())
-    })?;
+    let email = crate::people::checked_email(typed)?;
     state
         .store
         .set_member_email(&auth.session.account_id, &email)

@@ -255,14 +255,7 @@ impl Store {
         token_digest: &str,
         now: i64,
     ) -> Result<Option<String>, sqlx::Error> {
-        let account: Option<String> = sqlx::query_scalar(
-            "SELECT account_id FROM reset_links WHERE token_digest = $1 AND used_at IS NULL AND expires_at > $2",
-        )
-        .bind(token_digest)
-        .bind(now)
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(account) = account else {
+        let Some(account) = self.reset_link_account(token_digest, now).await? else {
             return Ok(None);
         };
         let won = sqlx::query(
