@@ -128,6 +128,28 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             as Box<dyn Fn(&Principal) -> (bool, String)>
     };
     let target_owner = target.id.clone();
+    // A patient of A in the registry, and an operator's pending request to A.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let fields = enshin_store::registry::PatientFields {
+        family_name: "山田".into(),
+        given_name: "花子".into(),
+        family_name_kana: "ヤマダ".into(),
+        given_name_kana: "ハナコ".into(),
+        birth_date: "1948-03-09".into(),
+    };
+    app.store()
+        .add_clinic_patient(&app.state().keyring, "p-matrix", &a, &fields, now)
+        .await
+        .unwrap();
+    let operator = app.add_operator("ops.api.matrix").await;
+    let asked = enshin_core::grant::ask(enshin_core::grant::Kind::Request, "r", None, 30).unwrap();
+    app.store()
+        .ask_access("g-api-matrix", &a, &operator.id, &asked, now)
+        .await
+        .unwrap();
     let rows: Vec<Row> = vec![
         (
             "me",
@@ -187,6 +209,81 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             target_in_a(),
             StatusCode::NO_CONTENT,
             [204, 403, 403, 404],
+            None,
+        ),
+        (
+            "set member password",
+            Method::PUT,
+            member_path("/password"),
+            Action::SetMemberPassword,
+            target_in_a(),
+            StatusCode::NO_CONTENT,
+            [204, 403, 403, 404],
+            Some(Box::new(|_| json!({ "password": "Kaede-77-river!" }))),
+        ),
+        (
+            "own e-mail address",
+            Method::PUT,
+            Box::new(|_| "/api/v1/me/email".into()),
+            Action::SetOwnEmail,
+            own_account(),
+            StatusCode::NO_CONTENT,
+            [204, 204, 204, 204],
+            Some(Box::new(|_| json!({ "email": "me@clinic.test" }))),
+        ),
+        (
+            "register patient",
+            Method::POST,
+            Box::new(|_| "/api/v1/patients".into()),
+            Action::RegisterPatient,
+            own_clinic(),
+            StatusCode::CREATED,
+            [201, 201, 201, 201],
+            Some(Box::new(|_| {
+                json!({
+                    "family_name": "佐藤", "given_name": "一郎", "family_name_kana": "サトウ",
+                    "given_name_kana": "イチロウ", "birth_date": "1950-01-02",
+                })
+            })),
+        ),
+        (
+            "read patient",
+            Method::GET,
+            Box::new(|_| "/api/v1/patients/p-matrix".into()),
+            Action::ReadPatient,
+            target_in_a(),
+            StatusCode::OK,
+            [200, 200, 200, 404],
+            None,
+        ),
+        (
+            "operators' requests",
+            Method::GET,
+            Box::new(|_| "/api/v1/access-grants".into()),
+            Action::DecideAccess,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 403, 403, 200],
+            None,
+        ),
+        (
+            "operator access",
+            Method::GET,
+            Box::new(|_| "/api/v1/operator-access".into()),
+            Action::DecideAccess,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 403, 403, 200],
+            None,
+        ),
+        (
+            "refuse an operator's request",
+            Method::POST,
+            Box::new(|_| "/api/v1/access-grants/g-api-matrix/refuse".into()),
+            Action::DecideAccess,
+            target_in_a(),
+            StatusCode::OK,
+            [200, 403, 403, 404],
             None,
         ),
         (
