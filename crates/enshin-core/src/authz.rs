@@ -166,11 +166,15 @@ pub enum Action {
     SetOwnEmail,
     /// Prove one's own e-mail address or phone number with a code (patients).
     VerifyContact,
+    /// Make a printed invitation for a patient of one's clinic (FUNC-1).
+    InvitePatient,
+    /// Link one's own account to a clinic with an invitation, and list one's clinics (FUNC-1).
+    LinkClinic,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -197,6 +201,8 @@ impl Action {
         Action::SetMemberPassword,
         Action::SetOwnEmail,
         Action::VerifyContact,
+        Action::InvitePatient,
+        Action::LinkClinic,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -228,6 +234,8 @@ impl Action {
             Self::SetMemberPassword => "set_member_password",
             Self::SetOwnEmail => "set_own_email",
             Self::VerifyContact => "verify_contact",
+            Self::InvitePatient => "invite_patient",
+            Self::LinkClinic => "link_clinic",
         }
     }
 
@@ -248,8 +256,10 @@ impl Action {
             | Self::DecideAccess
             | Self::SetMemberPassword => (&[Admin], Scope::OwnClinic),
             Self::SetOwnEmail => (&[Admin, Doctor, Staff], Scope::OwnAccount),
-            Self::VerifyContact => (&[Patient], Scope::OwnAccount),
-            Self::RegisterPatient => (&[Admin, Doctor, Staff], Scope::OwnClinic),
+            Self::VerifyContact | Self::LinkClinic => (&[Patient], Scope::OwnAccount),
+            Self::RegisterPatient | Self::InvitePatient => {
+                (&[Admin, Doctor, Staff], Scope::OwnClinic)
+            }
             Self::ReadPatient => (&[Admin, Doctor, Staff, Operator], Scope::OwnClinicOrGrant),
             Self::AcceptTerms | Self::ReadOwnProfile => (&[Patient], Scope::OwnAccount),
             Self::ListClinics

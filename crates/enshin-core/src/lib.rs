@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod emergency;
 pub mod encoding;
 pub mod grant;
+pub mod invitation;
 pub mod letters;
 pub mod password;
 pub mod patient;

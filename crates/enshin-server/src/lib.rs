@@ -17,6 +17,7 @@ pub mod error;
 pub mod grants;
 pub mod health;
 pub mod incident;
+pub mod links;
 pub mod listener;
 pub mod members;
 pub mod messages;

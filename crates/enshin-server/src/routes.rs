@@ -15,8 +15,8 @@ use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
 use crate::{
-    announcements, certificates, console, emergency, grants, members, patients, registry, reset,
-    session,
+    announcements, certificates, console, emergency, grants, links, members, patients, registry,
+    reset, session,
 };
 
 /// What handlers of one listener share.
@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/announcements", get(announcements::list))
             .route("/api/v1/patients", post(registry::add))
             .route("/api/v1/patients/{id}", get(registry::read))
+            .route("/api/v1/patients/{id}/invitations", post(links::create))
             .route("/api/v1/access-grants", get(grants::list))
             .route("/api/v1/access-grants/{id}/approve", post(grants::approve))
             .route("/api/v1/access-grants/{id}/refuse", post(grants::refuse))
@@ -144,7 +145,8 @@ pub fn router(state: AppState) -> Router {
             .route(
                 "/api/v1/contact/verify/confirm",
                 post(reset::verify_confirm),
-            );
+            )
+            .route("/api/v1/links", get(links::list).post(links::link));
     }
     let router = crate::web::pages(router, listener);
     // Every route above is closed while suspended (AVAIL-4) and gets an access-log entry, the

@@ -10,6 +10,7 @@ pub mod emergency;
 pub mod files;
 pub mod grants;
 pub mod keyring;
+pub mod links;
 pub mod messages;
 pub mod migrations;
 pub mod operators;

@@ -45,4 +45,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0010, "operator_access"),
     (0011, "outgoing_messages"),
     (0012, "password_resets"),
+    (0013, "patient_links"),
 ];

@@ -4,6 +4,7 @@ mod audit;
 mod certs;
 mod cli;
 mod demo;
+mod links;
 mod listeners;
 mod matrix;
 mod messages;

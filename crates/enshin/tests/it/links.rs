@@ -1,0 +1,227 @@
+//! Linking a patient account to a clinic by a printed invitation (FUNC-1 (a)): single use,
+//! expiring, only for the clinic's own records; a patient may be linked to several clinics and
+//! each clinic links only its own record.
+// covers FUNC-1, ROLE-2
+
+use enshin_core::people::Role;
+use enshin_testkit::{TestApp, spawn_app};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn call(
+    client: &Client,
+    method: Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A clinic's PC with a logged-in staff member and one registry record.
+async fn clinic(app: &TestApp, name: &str) -> (String, Client, String, String) {
+    let id = app.add_clinic(name).await;
+    let pc = app.clinic_client(&id).await;
+    let staff = app.add_member(&id, Role::Staff).await;
+    let (_, session) = call(
+        &pc,
+        Method::POST,
+        app.clinic_url("/api/v1/session"),
+        "",
+        Some(json!({ "login_id": staff.login_id, "password": staff.password })),
+    )
+    .await;
+    let token = session["token"].as_str().unwrap().to_owned();
+    let (status, record) = call(
+        &pc,
+        Method::POST,
+        app.clinic_url("/api/v1/patients"),
+        &token,
+        Some(json!({
+            "family_name": "山田", "given_name": "花子", "family_name_kana": "ヤマダ",
+            "given_name_kana": "ハナコ", "birth_date": "1948-03-09",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    (id, pc, token, record["id"].as_str().unwrap().to_owned())
+}
+
+async fn patient(app: &TestApp, login_id: &str) -> String {
+    let client = app.client();
+    let (status, _) = call(
+        &client,
+        Method::POST,
+        app.patient_url("/api/v1/patients"),
+        "",
+        Some(json!({
+            "login_id": login_id, "password": "Blue-Kettle-42", "email": "p@mail.test",
+            "family_name": "山田", "given_name": "花子", "family_name_kana": "ヤマダ",
+            "given_name_kana": "ハナコ", "birth_date": "1948-03-09",
+            "terms_version": enshin_server::patients::TERMS_VERSION,
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, session) = call(
+        &client,
+        Method::POST,
+        app.patient_url("/api/v1/session"),
+        "",
+        Some(json!({ "login_id": login_id, "password": "Blue-Kettle-42" })),
+    )
+    .await;
+    session["token"].as_str().unwrap().to_owned()
+}
+
+async fn invite(app: &TestApp, pc: &Client, token: &str, record: &str) -> (StatusCode, Value) {
+    call(
+        pc,
+        Method::POST,
+        app.clinic_url(&format!("/api/v1/patients/{record}/invitations")),
+        token,
+        None,
+    )
+    .await
+}
+
+async fn redeem(app: &TestApp, token: &str, code: &str) -> (StatusCode, Value) {
+    call(
+        &app.client(),
+        Method::POST,
+        app.patient_url("/api/v1/links"),
+        token,
+        Some(json!({ "code": code })),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_patient_links_to_two_clinics_by_their_invitations_each_used_once() {
+    let app = spawn_app().await;
+    let (a, pc_a, staff_a, record_a) = clinic(&app, "Aクリニック").await;
+    let (_b, pc_b, staff_b, record_b) = clinic(&app, "Bクリニック").await;
+    let hanako = patient(&app, "hanako.link").await;
+    let taro = patient(&app, "taro.link").await;
+
+    // Only the clinic's own records can be invited.
+    assert_eq!(
+        invite(&app, &pc_b, &staff_b, &record_a).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, inv) = invite(&app, &pc_a, &staff_a, &record_a).await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let code = inv["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 14, "ABCD-EFGH-JKMN");
+
+    // Typed in lower case with spaces, as a patient might.
+    let typed = code.to_lowercase().replace('-', " ");
+    let (status, linked) = redeem(&app, &hanako, &typed).await;
+    assert_eq!(status, StatusCode::CREATED, "{linked}");
+    assert_eq!(linked["clinic_id"], a.as_str());
+    assert_eq!(linked["clinic_name"], "Aクリニック");
+    // Single use: nobody else, and not again.
+    let (status, body) = redeem(&app, &taro, &code).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_invitation"))
+    );
+
+    // A second clinic's invitation links the same patient there too.
+    let (_, inv_b) = invite(&app, &pc_b, &staff_b, &record_b).await;
+    assert_eq!(
+        redeem(&app, &hanako, inv_b["code"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let (_, mine) = call(
+        &app.client(),
+        Method::GET,
+        app.patient_url("/api/v1/links"),
+        &hanako,
+        None,
+    )
+    .await;
+    let names: Vec<&str> = mine["clinics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["clinic_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Aクリニック", "Bクリニック"]);
+    let (_, theirs) = call(
+        &app.client(),
+        Method::GET,
+        app.patient_url("/api/v1/links"),
+        &taro,
+        None,
+    )
+    .await;
+    assert_eq!(theirs["clinics"], json!([]), "another patient sees nothing");
+
+    // A new invitation for an already linked record is refused at redemption.
+    let (_, again) = invite(&app, &pc_a, &staff_a, &record_a).await;
+    let (status, body) = redeem(&app, &taro, again["code"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_linked"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invitations_expire_are_replaced_and_wrong_codes_are_throttled() {
+    let app = spawn_app().await;
+    let (_a, pc, staff, record) = clinic(&app, "A").await;
+    let patient_token = patient(&app, "expiry.link").await;
+    let (_, first) = invite(&app, &pc, &staff, &record).await;
+    let (_, second) = invite(&app, &pc, &staff, &record).await;
+    assert_eq!(
+        redeem(&app, &patient_token, first["code"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::BAD_REQUEST,
+        "a newer invitation replaces the older"
+    );
+    sqlx::query("UPDATE invitations SET expires_at = 0")
+        .execute(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        redeem(&app, &patient_token, second["code"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::BAD_REQUEST,
+        "expired"
+    );
+    // Garbage: a clear 400 each; five wrong codes in all lock this patient out for a while.
+    for typed in ["", "<script>alert(1)</script>", &"A".repeat(10_000)] {
+        let (status, body) = redeem(&app, &patient_token, typed).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let (status, body) = redeem(&app, &patient_token, "ACDE-FGHJ-KMNP").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // Members cannot use the patient route, patients cannot invite.
+    let (status, _) = call(
+        &pc,
+        Method::POST,
+        app.clinic_url("/api/v1/links"),
+        &staff,
+        Some(json!({ "code": "x" })),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no such route on the clinic listener"
+    );
+    app.stop().await;
+}
