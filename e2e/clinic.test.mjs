@@ -4,7 +4,7 @@
 // once through Playwright's clientCertificates, once through the browser's own NSS database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, launchWithNss, shot, clinicUrl, demo } from './lib.mjs';
+import { launch, launchWithNss, shot, clinicUrl, patientUrl, phone, demo } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -97,4 +97,55 @@ test('a clinic PC with the bundle in its NSS database logs in through the real b
   } finally {
     await nssBrowser.close();
   }
+});
+
+// FUNC-1 (a): staff register a patient and print an invitation; the patient, on a phone, opens
+// the QR code's link after logging in and links the account to the clinic (issue 8).
+test('staff print an invitation and a patient links to the clinic with it', async () => {
+  const context = await browser.newContext(desk);
+  const page = await logIn(context, 'staff');
+  await page.click('nav a[href="/patients"]');
+  await page.waitForURL('**/patients');
+  await page.fill('#family_name', '鈴木');
+  await page.fill('#given_name', '春子');
+  await page.fill('#family_name_kana', 'スズキ');
+  await page.fill('#given_name_kana', 'ハルコ');
+  await page.fill('#birth_date', '1942-05-20');
+  await page.click('form[action="/patients"] button');
+  await page.waitForURL('**/patients?done=patient_added');
+  const row = page.locator('tr', { hasText: '鈴木 春子' });
+  await row.locator('button').click();
+  await page.waitForSelector('.qr svg');
+  const code = (await page.textContent('.code strong')).trim();
+  assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  await shot(page, '25-clinic-invitation');
+  await context.close();
+
+  const mobile = await browser.newContext(phone);
+  const patient = await mobile.newPage();
+  const loginId = `e2e-link-${Date.now()}`;
+  await patient.goto(`${patientUrl}/register`);
+  await patient.fill('#family_name', '鈴木');
+  await patient.fill('#given_name', '春子');
+  await patient.fill('#family_name_kana', 'すずき');
+  await patient.fill('#given_name_kana', 'はるこ');
+  await patient.fill('#birth_date', '1942-05-20');
+  await patient.fill('#phone', '090-2222-3333');
+  await patient.fill('#login_id', loginId);
+  await patient.fill('#password', 'Sakura-42-hill!');
+  await patient.check('input[name="accept"]');
+  await patient.click('form[action="/register"] button');
+  await patient.waitForURL('**/login?done=registered');
+  await patient.fill('#login_id', loginId);
+  await patient.fill('#password', 'Sakura-42-hill!');
+  await patient.click('form[action="/login"] button');
+  await patient.waitForURL('**/home');
+  // What the QR code holds: the patient site's /link with the code.
+  await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
+  await shot(patient, '26-patient-link');
+  await patient.click('form[action="/clinics"] button');
+  await patient.waitForURL('**/clinics?done=clinic_linked');
+  assert.match(await patient.textContent('main'), new RegExp(demo().clinic.name));
+  await shot(patient, '27-patient-clinics');
+  await mobile.close();
 });

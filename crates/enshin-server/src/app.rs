@@ -282,17 +282,8 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         audit_store,
         suspensions: suspensions.clone(),
         messages: crate::messages::Messages::new(store.clone()),
-        clinic_url: config
-            .clinic_url
-            .clone()
-            .unwrap_or_else(|| {
-                let host = config
-                    .server_names
-                    .first()
-                    .map_or("localhost", String::as_str);
-                format!("https://{host}:{}", addrs.clinic.port())
-            })
-            .into(),
+        clinic_url: public_url(config.clinic_url.as_deref(), config, addrs.clinic.port()),
+        patient_url: public_url(config.patient_url.as_deref(), config, addrs.patient.port()),
     };
     let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners
@@ -351,6 +342,21 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         },
         report,
     ))
+}
+
+/// A site's address for links in mail and on paper: the configured one, or
+/// `https://<first server name>:<bound port>`.
+fn public_url(configured: Option<&str>, config: &Config, port: u16) -> Arc<str> {
+    match configured {
+        Some(url) => url.into(),
+        None => {
+            let host = config
+                .server_names
+                .first()
+                .map_or("localhost", String::as_str);
+            format!("https://{host}:{port}").into()
+        }
+    }
 }
 
 #[cfg(test)]

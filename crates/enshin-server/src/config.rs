@@ -73,6 +73,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "how often each instance re-reads revocations from the database (revocation delay)",
     ),
     (
+        "patient_url",
+        "the patient site's address as patients reach it, for links and QR codes (default https://<first server name>:<patient port>)",
+    ),
+    (
         "clinic_url",
         "the clinic site's address as clinic PCs reach it, for links in mail (default https://<first server name>:<clinic port>)",
     ),
@@ -168,6 +172,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// The clinic site's public address; `None`: derived from the first server name.
     pub clinic_url: Option<String>,
+    /// The patient site's public address; `None`: derived from the first server name.
+    pub patient_url: Option<String>,
 }
 
 /// How an SMTP connection is protected.
@@ -261,6 +267,15 @@ fn smtp_url(s: &str) -> Result<(String, u16, SmtpSecurity), String> {
         ));
     }
     Ok((host.to_owned(), port, security))
+}
+
+/// A site's public `https://` address, without a trailing slash.
+fn public_url(s: &str) -> Result<String, String> {
+    if s.starts_with("https://") && !s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Ok(s.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!("\"{s}\" is not an https:// address"))
+    }
 }
 
 /// The host of the part of a URL after the scheme (`[::1]` kept in brackets).
@@ -547,15 +562,8 @@ impl Layers {
                 _ => Err(format!("\"{s}\" is not a number of seconds from 1 to 60")),
             })?,
             mail: self.mail(&path)?,
-            clinic_url: self.optional("clinic_url", |s| {
-                if s.starts_with("https://")
-                    && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-                {
-                    Ok(s.trim_end_matches('/').to_owned())
-                } else {
-                    Err(format!("\"{s}\" is not an https:// address"))
-                }
-            })?,
+            clinic_url: self.optional("clinic_url", public_url)?,
+            patient_url: self.optional("patient_url", public_url)?,
             data_dir,
         };
         let listeners = [

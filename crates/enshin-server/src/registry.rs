@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use enshin_core::authz::{Action, Actor, Target, authorize};
 use enshin_core::patient::{self, FieldError};
-use enshin_store::registry::{Opened, PatientFields, Reader, RegistryError};
+use enshin_store::registry::{Listed, Opened, PatientFields, Reader, RegistryError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,14 +19,19 @@ use crate::routes::AppState;
 use crate::session::{Authenticated, json_body};
 
 /// A registry entry as typed.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct NewPatient {
-    family_name: String,
-    given_name: String,
-    family_name_kana: String,
-    given_name_kana: String,
-    birth_date: String,
+pub struct NewPatient {
+    /// Family name (kanji).
+    pub family_name: String,
+    /// Given name (kanji).
+    pub given_name: String,
+    /// Family name in kana.
+    pub family_name_kana: String,
+    /// Given name in kana.
+    pub given_name_kana: String,
+    /// Birth date, `YYYY-MM-DD`.
+    pub birth_date: String,
 }
 
 fn invalid(e: FieldError) -> ApiError {
@@ -54,12 +59,12 @@ impl From<RegistryError> for ApiError {
     }
 }
 
-/// `POST /api/v1/patients` (clinic listener): adds a patient to the clinic's registry → 201 `{"id"}`.
-pub async fn add(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+/// A member adds a patient to their clinic's registry; the new record's id.
+pub async fn add_patient(
+    state: &AppState,
+    auth: &Authenticated,
+    p: &NewPatient,
+) -> Result<String, ApiError> {
     let Actor::Member { clinic_id, .. } = &auth.actor else {
         authorize(&auth.actor, Action::RegisterPatient, Target::Service)?;
         return Err(ApiError::not_found());
@@ -69,7 +74,6 @@ pub async fn add(
         Action::RegisterPatient,
         Target::Clinic(clinic_id),
     )?;
-    let p: NewPatient = json_body(body)?;
     let fields = PatientFields {
         family_name: patient::name("family_name", &p.family_name).map_err(invalid)?,
         given_name: patient::name("given_name", &p.given_name).map_err(invalid)?,
@@ -84,7 +88,55 @@ pub async fn add(
         .store
         .add_clinic_patient(&state.keyring, &id, clinic_id, &fields, now_ms())
         .await?;
+    Ok(id)
+}
+
+/// `POST /api/v1/patients` (clinic listener): adds a patient to the clinic's registry → 201 `{"id"}`.
+pub async fn add(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let p: NewPatient = json_body(body)?;
+    let id = add_patient(&state, &auth, &p).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+/// The clinic's registry, opened, for one of its members.
+pub async fn registry(state: &AppState, auth: &Authenticated) -> Result<Vec<Listed>, ApiError> {
+    let Actor::Member { clinic_id, .. } = &auth.actor else {
+        authorize(&auth.actor, Action::ReadPatient, Target::Service)?;
+        return Err(ApiError::not_found());
+    };
+    authorize(&auth.actor, Action::ReadPatient, Target::Clinic(clinic_id))?;
+    Ok(state
+        .store
+        .list_clinic_patients(
+            &state.keyring,
+            Reader::Member { clinic_id },
+            clinic_id,
+            now_ms(),
+        )
+        .await?)
+}
+
+/// `GET /api/v1/patients` (clinic listener): the registry, in kana order.
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let list: Vec<_> = registry(&state, &auth)
+        .await?
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id, "family_name": p.fields.family_name, "given_name": p.fields.given_name,
+                "family_name_kana": p.fields.family_name_kana, "given_name_kana": p.fields.given_name_kana,
+                "birth_date": p.fields.birth_date, "linked": p.linked,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "patients": list })))
 }
 
 fn record_json(id: &str, opened: &Opened) -> Json<serde_json::Value> {

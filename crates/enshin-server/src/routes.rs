@@ -49,6 +49,8 @@ pub struct AppState {
     pub messages: crate::messages::Messages,
     /// The clinic site's address as clinic PCs reach it, for links in mail.
     pub clinic_url: Arc<str>,
+    /// The patient site's address as patients reach it, for links and QR codes.
+    pub patient_url: Arc<str>,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -81,7 +83,7 @@ pub fn router(state: AppState) -> Router {
             )
             .route("/api/v1/certificates", get(certificates::list))
             .route("/api/v1/announcements", get(announcements::list))
-            .route("/api/v1/patients", post(registry::add))
+            .route("/api/v1/patients", get(registry::list).post(registry::add))
             .route("/api/v1/patients/{id}", get(registry::read))
             .route("/api/v1/patients/{id}/invitations", post(links::create))
             .route("/api/v1/access-grants", get(grants::list))

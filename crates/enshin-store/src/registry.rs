@@ -87,7 +87,102 @@ pub struct Opened {
     pub grant_id: Option<String>,
 }
 
+/// Opens the five sealed columns of a registry row (in the order of [`COLUMNS`]).
+fn open_row(
+    key: &enshin_core::crypto::envelope::DataKey,
+    clinic_id: &str,
+    patient_id: &str,
+    row: &sqlx::any::AnyRow,
+) -> Result<PatientFields, RegistryError> {
+    let mut opened = Vec::with_capacity(COLUMNS.len());
+    for (i, column) in COLUMNS.iter().enumerate() {
+        let sealed: Vec<u8> = row.try_get(i)?;
+        let ctx = FieldContext {
+            clinic_id,
+            table: TABLE,
+            column,
+            row_id: patient_id,
+        };
+        let plain = key.open(&ctx, &sealed).map_err(KeyringError::from)?;
+        opened.push(String::from_utf8_lossy(&plain).into_owned());
+    }
+    let [
+        family_name,
+        given_name,
+        family_name_kana,
+        given_name_kana,
+        birth_date,
+    ] = <[String; 5]>::try_from(opened).map_err(|_| sqlx::Error::RowNotFound)?;
+    Ok(PatientFields {
+        family_name,
+        given_name,
+        family_name_kana,
+        given_name_kana,
+        birth_date,
+    })
+}
+
+/// A registry record in a clinic's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Record id.
+    pub id: String,
+    /// The opened fields.
+    pub fields: PatientFields,
+    /// Whether a patient account is linked to it.
+    pub linked: bool,
+}
+
 impl Store {
+    /// Every record of a clinic's registry, opened, in kana order: for its members, or an operator
+    /// under an open grant for the whole clinic.
+    pub async fn list_clinic_patients(
+        &self,
+        keyring: &Keyring,
+        reader: Reader<'_>,
+        clinic_id: &str,
+        now: i64,
+    ) -> Result<Vec<Listed>, RegistryError> {
+        match reader {
+            Reader::Member { clinic_id: own } if own == clinic_id => {}
+            Reader::Member { .. } => return Err(RegistryError::NotFound),
+            Reader::Operator { account_id } => {
+                // An empty patient id is reached only by a grant for the whole clinic.
+                if self
+                    .open_grant(clinic_id, account_id, "", now)
+                    .await?
+                    .is_none()
+                {
+                    return Err(RegistryError::NoGrant);
+                }
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date, p.id, \
+             l.patient_account_id FROM clinic_patients p \
+             LEFT JOIN patient_links l ON l.clinic_patient_id = p.id WHERE p.clinic_id = $1",
+        )
+        .bind(clinic_id)
+        .fetch_all(self.pool())
+        .await?;
+        let key = keyring.data_key(clinic_id)?;
+        let mut list = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get(5)?;
+            list.push(Listed {
+                fields: open_row(&key, clinic_id, &id, row)?,
+                linked: row.try_get::<Option<String>, _>(6)?.is_some(),
+                id,
+            });
+        }
+        // Sorted after opening: the database sees only ciphertext.
+        list.sort_by(|a, b| {
+            (&a.fields.family_name_kana, &a.fields.given_name_kana)
+                .cmp(&(&b.fields.family_name_kana, &b.fields.given_name_kana))
+        });
+        Ok(list)
+    }
+
     /// Adds a patient (new id `id`) to a clinic's registry, sealing every field.
     pub async fn add_clinic_patient(
         &self,
@@ -152,33 +247,8 @@ impl Store {
         .await?
         .ok_or(RegistryError::NotFound)?;
         let key = keyring.data_key(clinic_id)?;
-        let mut opened = Vec::with_capacity(COLUMNS.len());
-        for (i, column) in COLUMNS.iter().enumerate() {
-            let sealed: Vec<u8> = row.try_get(i)?;
-            let ctx = FieldContext {
-                clinic_id,
-                table: TABLE,
-                column,
-                row_id: patient_id,
-            };
-            let plain = key.open(&ctx, &sealed).map_err(KeyringError::from)?;
-            opened.push(String::from_utf8_lossy(&plain).into_owned());
-        }
-        let [
-            family_name,
-            given_name,
-            family_name_kana,
-            given_name_kana,
-            birth_date,
-        ] = <[String; 5]>::try_from(opened).map_err(|_| sqlx::Error::RowNotFound)?;
         Ok(Opened {
-            fields: PatientFields {
-                family_name,
-                given_name,
-                family_name_kana,
-                given_name_kana,
-                birth_date,
-            },
+            fields: open_row(&key, clinic_id, patient_id, &row)?,
             grant_id,
         })
     }

@@ -68,6 +68,9 @@ struct KeyFlags {
     /// Seconds between re-reads of certificate revocations [default: 2]
     #[arg(long, global = true, value_name = "SECS")]
     crl_reload_secs: Option<String>,
+    /// The patient site's address for links and QR codes [default: https://<first server name>:<patient port>]
+    #[arg(long, global = true, value_name = "URL")]
+    patient_url: Option<String>,
     /// The clinic site's address for links in mail [default: https://<first server name>:<clinic port>]
     #[arg(long, global = true, value_name = "URL")]
     clinic_url: Option<String>,
@@ -95,7 +98,7 @@ struct KeyFlags {
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 23] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 24] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -115,6 +118,7 @@ impl KeyFlags {
             ("session_absolute_hours", self.session_absolute_hours),
             ("client_cert_days", self.client_cert_days),
             ("crl_reload_secs", self.crl_reload_secs),
+            ("patient_url", self.patient_url),
             ("clinic_url", self.clinic_url),
             ("mail_from", self.mail_from),
             ("smtp_url", self.smtp_url),
@@ -285,6 +289,7 @@ mod tests {
             session_absolute_hours: None,
             client_cert_days: None,
             crl_reload_secs: None,
+            patient_url: None,
             clinic_url: None,
             mail_from: None,
             smtp_url: None,

@@ -56,6 +56,8 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "email_saved" => t.email_saved,
         "contact_code_sent" => t.contact_code_sent,
         "contact_verified" => t.contact_verified,
+        "patient_added" => t.patient_added,
+        "clinic_linked" => t.clinic_linked,
         _ => return None,
     })
 }
@@ -128,6 +130,8 @@ impl Page {
                 ListenerKind::Patient => t.patient_site,
             },
             operator: auth.is_some() && self.listener == ListenerKind::Operator,
+            patient: matches!(auth.map(|a| &a.actor), Some(Actor::Patient { .. })),
+            member: matches!(auth.map(|a| &a.actor), Some(Actor::Member { .. })),
             signed_in: auth.is_some(),
             admin: matches!(
                 auth.map(|a| &a.actor),
@@ -227,6 +231,10 @@ pub struct Frame {
     pub admin: bool,
     /// Whether an operator is signed in (console links).
     pub operator: bool,
+    /// Whether a patient is signed in ("my clinics" link).
+    pub patient: bool,
+    /// Whether a clinic member is signed in (patient list link).
+    pub member: bool,
     /// A notice from the previous step (`?done=`).
     pub notice: Option<&'static str>,
 }

@@ -7,6 +7,7 @@ mod account;
 mod clinic;
 mod console;
 mod context;
+mod links;
 mod operator;
 mod patient;
 mod reset;
@@ -37,6 +38,8 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/forgot", get(reset::forgot_page).post(reset::forgot))
             .route("/forgot/code", get(reset::code_page).post(reset::code))
             .route("/contact/verify", post(account::contact_send))
+            .route("/clinics", get(links::clinics_page).post(links::link))
+            .route("/link", get(links::link_page))
             .route("/contact/verify/confirm", post(account::contact_confirm))
             .route(
                 "/register",
@@ -70,6 +73,8 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/email", post(account::own_email))
             .route("/members", get(clinic::members_page).post(clinic::add))
             .route("/members/{id}/password", post(clinic::set_password))
+            .route("/patients", get(links::patients_page).post(links::add))
+            .route("/patients/{id}/invitation", post(links::invitation))
             .route("/members/{id}/role", post(clinic::change_role))
             .route("/members/{id}/disable", post(clinic::disable))
             .route("/members/{id}/end-sessions", post(clinic::end_sessions))

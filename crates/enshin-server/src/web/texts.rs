@@ -471,6 +471,48 @@ pub struct Texts {
     pub contact_code_sent: &'static str,
     /// Notice after proving a contact.
     pub contact_verified: &'static str,
+    /// Link to the patient list.
+    pub nav_patients: &'static str,
+    /// Heading of the patient list.
+    pub patients_title: &'static str,
+    /// Heading: add a patient.
+    pub add_patient: &'static str,
+    /// Button: add.
+    pub add_patient_button: &'static str,
+    /// Notice after adding a patient.
+    pub patient_added: &'static str,
+    /// Empty patient list.
+    pub no_patients: &'static str,
+    /// Column: link state.
+    pub link_state: &'static str,
+    /// State: linked.
+    pub linked: &'static str,
+    /// State: not linked.
+    pub not_linked: &'static str,
+    /// Button: print an invitation.
+    pub invite_button: &'static str,
+    /// Heading of the printed invitation.
+    pub invitation_title: &'static str,
+    /// Instructions on the invitation.
+    pub invitation_text: &'static str,
+    /// Label: valid until.
+    pub invitation_expires: &'static str,
+    /// Hint on the invitation page.
+    pub print_hint: &'static str,
+    /// Link to the patient's clinics.
+    pub nav_my_clinics: &'static str,
+    /// Heading of the patient's clinics.
+    pub my_clinics_title: &'static str,
+    /// The patient has no clinic yet.
+    pub no_clinics: &'static str,
+    /// Label: the invitation code.
+    pub link_code: &'static str,
+    /// Button: link.
+    pub link_button: &'static str,
+    /// Notice after linking.
+    pub clinic_linked: &'static str,
+    /// Label: linked since.
+    pub linked_since: &'static str,
     /// Times are shown in this zone.
     pub time_zone_note: &'static str,
 }
@@ -692,6 +734,27 @@ pub static JA: Texts = Texts {
     verify_button: "確認する",
     contact_code_sent: "確認コードを送りました。届いたコードを入力してください。",
     contact_verified: "連絡先を確認しました。",
+    nav_patients: "患者",
+    patients_title: "患者一覧",
+    add_patient: "患者を登録",
+    add_patient_button: "登録する",
+    patient_added: "患者を登録しました。",
+    no_patients: "登録された患者はいません。",
+    link_state: "アプリ連携",
+    linked: "連携済み",
+    not_linked: "未連携",
+    invite_button: "連携用コードを発行",
+    invitation_title: "遠診(オンライン診療)連携のご案内",
+    invitation_text: "スマートフォンでQRコードを読み取るか、遠診にログインして「かかりつけのクリニック」で次のコードを入力してください。このコードは1回だけ使えます。",
+    invitation_expires: "有効期限",
+    print_hint: "このページを印刷して患者さんにお渡しください。新しいコードを発行すると、このコードは使えなくなります。",
+    nav_my_clinics: "かかりつけ",
+    my_clinics_title: "かかりつけのクリニック",
+    no_clinics: "まだ連携しているクリニックはありません。クリニックでもらった連携コードを入力してください。",
+    link_code: "連携コード(12文字)",
+    link_button: "連携する",
+    clinic_linked: "クリニックと連携しました。",
+    linked_since: "連携日",
     time_zone_note: "時刻は日本時間です。",
 };
 
@@ -912,6 +975,27 @@ pub static EN: Texts = Texts {
     verify_button: "Confirm",
     contact_code_sent: "A code is on its way. Enter it below.",
     contact_verified: "Contact checked.",
+    nav_patients: "Patients",
+    patients_title: "Patients",
+    add_patient: "Add a patient",
+    add_patient_button: "Add",
+    patient_added: "Patient added.",
+    no_patients: "No patients yet.",
+    link_state: "App link",
+    linked: "Linked",
+    not_linked: "Not linked",
+    invite_button: "Make an invitation",
+    invitation_title: "Link your enshin app to the clinic",
+    invitation_text: "Scan the QR code with your phone, or log in to enshin and enter this code under My clinics. The code works once.",
+    invitation_expires: "Valid until",
+    print_hint: "Print this page and hand it to the patient. Making a new code makes this one stop working.",
+    nav_my_clinics: "My clinics",
+    my_clinics_title: "My clinics",
+    no_clinics: "No clinic yet. Enter the code you received from your clinic.",
+    link_code: "Invitation code (12 characters)",
+    link_button: "Link",
+    clinic_linked: "Linked to the clinic.",
+    linked_since: "Linked on",
     time_zone_note: "Times are Japan time.",
 };
 
@@ -1003,6 +1087,8 @@ impl Texts {
             "invalid_form" | "invalid_body" => "送信された内容を読み取れませんでした。入力内容を確認してください。",
             "unavailable" => "ただいまサービスを利用できません。少し時間をおいてお試しください。",
             "not_authenticated" => "ログインしてください。",
+            "invalid_invitation" => "連携コードが違うか、使用済みか、有効期限が切れています。クリニックに新しいコードを依頼してください。",
+            "already_linked" => "このクリニックとはすでに連携しています。",
             "invalid_code" => "確認コードが違うか、使用済みか、有効期限が切れています。新しいコードを依頼してください。",
             "invalid_link" => "このリンクは無効か、使用済みか、有効期限が切れています。もう一度依頼してください。",
             "no_contact" => "この方法の連絡先は登録されていません。",

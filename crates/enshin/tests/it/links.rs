@@ -225,3 +225,111 @@ async fn invitations_expire_are_replaced_and_wrong_codes_are_throttled() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_clinic_prints_an_invitation_and_the_patient_links_through_the_pages() {
+    let app = spawn_app().await;
+    let clinic_id = app.add_clinic("ページ医院").await;
+    let staff = app.add_member(&clinic_id, Role::Staff).await;
+    let desk = app.member_browser(&staff).await;
+    let list = desk.get("/patients").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let csrf = list.csrf();
+    let add = |kana: &'static str| {
+        let (csrf, desk) = (csrf.clone(), &desk);
+        async move {
+            desk.post(
+                "/patients",
+                &[
+                    ("csrf", &csrf),
+                    ("family_name", "佐藤"),
+                    ("given_name", "一郎"),
+                    ("family_name_kana", kana),
+                    ("given_name_kana", "イチロウ"),
+                    ("birth_date", "1950-01-02"),
+                ],
+            )
+            .await
+        }
+    };
+    let bad = add("sato").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("value=\"佐藤\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(
+        add("サトウ").await.location(),
+        Some("/patients?done=patient_added")
+    );
+    let list = desk.get("/patients").await;
+    assert!(list.body.contains("佐藤 一郎") && list.body.contains("未連携"));
+    let record = app
+        .store()
+        .list_clinic_patients(
+            &app.state().keyring,
+            enshin_store::registry::Reader::Member {
+                clinic_id: &clinic_id,
+            },
+            &clinic_id,
+            0,
+        )
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
+    let printed = desk
+        .post(
+            &format!("/patients/{record}/invitation"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(printed.status, StatusCode::OK);
+    assert!(printed.body.contains("<svg"), "a QR code");
+    assert!(!printed.body.contains("<script"));
+    let code = printed
+        .body
+        .split("<strong>")
+        .nth(1)
+        .and_then(|s| s.split("</strong>").next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 14, "{code}");
+
+    // The patient scans the QR code: /link?code=… opens the form filled in.
+    patient(&app, "page.link").await;
+    let phone = app.patient_browser();
+    let csrf = phone.get("/login").await.csrf();
+    phone
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login_id", "page.link"),
+                ("password", "Blue-Kettle-42"),
+            ],
+        )
+        .await;
+    let scanned = phone
+        .get(&format!("/link?code={}", code.replace('-', "")))
+        .await;
+    assert_eq!(scanned.status, StatusCode::OK);
+    assert!(
+        scanned
+            .body
+            .contains(&format!("value=\"{}\"", code.replace('-', "")))
+    );
+    let csrf = scanned.csrf();
+    let wrong = phone
+        .post("/clinics", &[("csrf", &csrf), ("code", "ACDE-FGHJ-KMNP")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("連携コードが違う"), "{}", wrong.body);
+    let linked = phone
+        .post("/clinics", &[("csrf", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(linked.location(), Some("/clinics?done=clinic_linked"));
+    assert!(phone.get("/clinics").await.body.contains("ページ医院"));
+    assert!(desk.get("/patients").await.body.contains("連携済み"));
+    app.stop().await;
+}
