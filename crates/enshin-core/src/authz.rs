@@ -170,11 +170,13 @@ pub enum Action {
     InvitePatient,
     /// Link one's own account to a clinic with an invitation, and list one's clinics (FUNC-1).
     LinkClinic,
+    /// See patients' requests to join one's clinic and approve or refuse them (FUNC-1).
+    DecideJoin,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -203,6 +205,7 @@ impl Action {
         Action::VerifyContact,
         Action::InvitePatient,
         Action::LinkClinic,
+        Action::DecideJoin,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -236,6 +239,7 @@ impl Action {
             Self::VerifyContact => "verify_contact",
             Self::InvitePatient => "invite_patient",
             Self::LinkClinic => "link_clinic",
+            Self::DecideJoin => "decide_join",
         }
     }
 
@@ -257,7 +261,7 @@ impl Action {
             | Self::SetMemberPassword => (&[Admin], Scope::OwnClinic),
             Self::SetOwnEmail => (&[Admin, Doctor, Staff], Scope::OwnAccount),
             Self::VerifyContact | Self::LinkClinic => (&[Patient], Scope::OwnAccount),
-            Self::RegisterPatient | Self::InvitePatient => {
+            Self::RegisterPatient | Self::InvitePatient | Self::DecideJoin => {
                 (&[Admin, Doctor, Staff], Scope::OwnClinic)
             }
             Self::ReadPatient => (&[Admin, Doctor, Staff, Operator], Scope::OwnClinicOrGrant),

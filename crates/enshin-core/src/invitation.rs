@@ -10,11 +10,23 @@ pub const TTL_MS: i64 = 14 * 24 * 3_600_000;
 const ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
 const LEN: usize = 12;
 
-/// A fresh code, canonical (no separators).
+/// Length of a clinic's public code (FUNC-1 (b)): public, so short.
+pub const CLINIC_CODE_LEN: usize = 8;
+
+/// A fresh invitation code, canonical (no separators).
 pub fn new_code() -> Result<String, ring::error::Unspecified> {
+    random(LEN)
+}
+
+/// A fresh public clinic code, canonical.
+pub fn new_clinic_code() -> Result<String, ring::error::Unspecified> {
+    random(CLINIC_CODE_LEN)
+}
+
+fn random(len: usize) -> Result<String, ring::error::Unspecified> {
     let rng = SystemRandom::new();
-    let mut code = String::with_capacity(LEN);
-    while code.len() < LEN {
+    let mut code = String::with_capacity(len);
+    while code.len() < len {
         let mut byte = [0u8; 1];
         rng.fill(&mut byte)?;
         if usize::from(byte[0]) < 256 - 256 % ALPHABET.len() {
@@ -33,9 +45,18 @@ pub fn grouped(code: &str) -> String {
         .join("-")
 }
 
-/// The canonical form of a typed code (case, spaces, dashes and full-width forms ignored), or
-/// `None` if it cannot be a code.
+/// The canonical form of a typed invitation code (case, spaces, dashes and full-width forms
+/// ignored), or `None` if it cannot be one.
 pub fn canonical(typed: &str) -> Option<String> {
+    canonical_of_len(typed, LEN)
+}
+
+/// The canonical form of a typed public clinic code, or `None`.
+pub fn canonical_clinic_code(typed: &str) -> Option<String> {
+    canonical_of_len(typed, CLINIC_CODE_LEN)
+}
+
+fn canonical_of_len(typed: &str, len: usize) -> Option<String> {
     let code: String = typed
         .chars()
         .map(|c| match c {
@@ -46,7 +67,7 @@ pub fn canonical(typed: &str) -> Option<String> {
         .filter(|c| !matches!(c, '-' | ' ' | '\u{3000}' | 'ー'))
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    (code.len() == LEN && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
+    (code.len() == len && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
 }
 
 #[cfg(test)]
@@ -77,5 +98,11 @@ mod tests {
             "O is not in the alphabet"
         );
         assert_eq!(canonical("<script>"), None);
+        let clinic = new_clinic_code().unwrap();
+        assert_eq!(
+            canonical_clinic_code(&grouped(&clinic)).as_deref(),
+            Some(clinic.as_str())
+        );
+        assert_eq!(canonical_clinic_code(&code), None);
     }
 }

@@ -180,3 +180,263 @@ pub async fn list(
         .collect();
     Ok(Json(json!({ "clinics": links })))
 }
+
+/// The clinic's public code, for members to tell patients (made when first asked for).
+pub async fn clinic_code(state: &AppState, auth: &Authenticated) -> Result<String, ApiError> {
+    let Actor::Member { clinic_id, .. } = &auth.actor else {
+        authorize(&auth.actor, Action::DecideJoin, Target::Service)?;
+        return Err(ApiError::not_found());
+    };
+    authorize(&auth.actor, Action::DecideJoin, Target::Clinic(clinic_id))?;
+    let fresh =
+        invitation::new_clinic_code().map_err(|_| ApiError::unavailable(&"random generator"))?;
+    let code = state
+        .store
+        .public_code(clinic_id, &fresh)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(invitation::grouped(&code))
+}
+
+/// `GET /api/v1/clinic-code` (clinic) → `{"code"}`.
+pub async fn code(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(json!({ "code": clinic_code(&state, &auth).await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinAsk {
+    clinic_code: String,
+}
+
+/// `POST /api/v1/join-requests {"clinic_code"}` (patient) → 201: the request waits for a member
+/// of the clinic. Unknown codes count as wrong codes (throttled like invitations).
+pub async fn ask_to_join(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = auth.session.account_id.clone();
+    authorize(&auth.actor, Action::LinkClinic, Target::Account(&id))?;
+    let ask: JoinAsk = json_body(body)?;
+    let subject = format!("link:{id}");
+    let now = now_ms();
+    if let Some(until) = state
+        .store
+        .locked_until(ThrottleScope::Account, &subject, now)
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many wrong codes; try again later",
+        )
+        .with_retry_after((until - now) / 1000 + 1));
+    }
+    let clinic = match invitation::canonical_clinic_code(&ask.clinic_code) {
+        Some(code) => state.store.clinic_by_code(&code).await?,
+        None => None,
+    };
+    let Some((clinic_id, clinic_name)) = clinic else {
+        state
+            .store
+            .record_failure(ThrottleScope::Account, &subject, now)
+            .await?;
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_clinic",
+            "no clinic has this code; check it with the clinic",
+        )
+        .with_field("clinic_code"));
+    };
+    let request = uuid::Uuid::now_v7().to_string();
+    if !state
+        .store
+        .ask_to_join(&request, &clinic_id, &id, now)
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_asked",
+            "you are linked to this clinic, or your request waits for it already",
+        ));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": request, "clinic_name": clinic_name, "state": "pending" })),
+    ))
+}
+
+/// The requesting patient's names and birth date, from their own sealed profile: shown to the
+/// members of the clinic the patient asked to join, so that they can find the record.
+async fn requester(state: &AppState, account_id: &str) -> Result<Vec<String>, ApiError> {
+    let sealed = state
+        .store
+        .patient_profile(account_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let key = state
+        .keyring
+        .data_key(crate::patients::PATIENT_KEY)
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let mut opened = Vec::new();
+    for (column, value) in enshin_store::patients::PROFILE_COLUMNS
+        .iter()
+        .zip(sealed)
+        .take(5)
+    {
+        let ctx = enshin_core::crypto::envelope::FieldContext {
+            clinic_id: crate::patients::PATIENT_KEY,
+            table: "patients",
+            column,
+            row_id: account_id,
+        };
+        let plain = match value {
+            Some(v) => key.open(&ctx, &v).map_err(|e| ApiError::unavailable(&e))?,
+            None => Vec::new(),
+        };
+        opened.push(String::from_utf8_lossy(&plain).into_owned());
+    }
+    Ok(opened)
+}
+
+fn clinic_of(auth: &Authenticated) -> Result<&str, ApiError> {
+    match &auth.actor {
+        Actor::Member { clinic_id, .. } => {
+            authorize(&auth.actor, Action::DecideJoin, Target::Clinic(clinic_id))?;
+            Ok(clinic_id)
+        }
+        _ => {
+            authorize(&auth.actor, Action::DecideJoin, Target::Service)?;
+            Err(ApiError::not_found())
+        }
+    }
+}
+
+/// `GET /api/v1/join-requests`: a patient's own requests, or (clinic member) the clinic's open
+/// requests with each requester's names and birth date.
+pub async fn join_requests(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Actor::Patient { account_id } = &auth.actor {
+        authorize(&auth.actor, Action::LinkClinic, Target::Account(account_id))?;
+        let list: Vec<_> = state
+            .store
+            .join_requests_of(account_id)
+            .await?
+            .into_iter()
+            .map(|(clinic, state, at)| json!({ "clinic_name": clinic, "state": state, "created_at": at }))
+            .collect();
+        return Ok(Json(json!({ "requests": list })));
+    }
+    let clinic_id = clinic_of(&auth)?;
+    let mut list = Vec::new();
+    for (id, account, at) in state.store.open_join_requests(clinic_id).await? {
+        let p = requester(&state, &account).await?;
+        list.push(json!({
+            "id": id, "created_at": at, "family_name": p[0], "given_name": p[1],
+            "family_name_kana": p[2], "given_name_kana": p[3], "birth_date": p[4],
+        }));
+    }
+    Ok(Json(json!({ "requests": list })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct Approve {
+    /// An existing registry record to link; absent: a new one from the patient's profile.
+    clinic_patient_id: Option<String>,
+}
+
+fn decided_already() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "not_open",
+        "this request was decided already, or the record is linked to another account",
+    )
+}
+
+/// `POST /api/v1/join-requests/{id}/approve {"clinic_patient_id"?}` (clinic member) → 200
+/// `{"clinic_patient_id"}`: links the patient to that record, or to a new record made from the
+/// patient's own names and birth date.
+pub async fn approve_join(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let clinic_id = clinic_of(&auth)?.to_owned();
+    let approve: Approve = match body {
+        Ok(bytes) if bytes.is_empty() => Approve::default(),
+        other => json_body(other)?,
+    };
+    let Some(account) = state.store.open_join_request(&clinic_id, &id).await? else {
+        return Err(ApiError::not_found());
+    };
+    let record = match approve.clinic_patient_id {
+        Some(record) => {
+            if !state
+                .store
+                .clinic_patient_exists(&clinic_id, &record)
+                .await?
+            {
+                return Err(ApiError::not_found());
+            }
+            record
+        }
+        None => {
+            let p = requester(&state, &account).await?;
+            let new = crate::registry::NewPatient {
+                family_name: p[0].clone(),
+                given_name: p[1].clone(),
+                family_name_kana: p[2].clone(),
+                given_name_kana: p[3].clone(),
+                birth_date: p[4].clone(),
+            };
+            crate::registry::add_patient(&state, &auth, &new).await?
+        }
+    };
+    if !state
+        .store
+        .decide_join(
+            &clinic_id,
+            &id,
+            &auth.session.account_id,
+            Some(&record),
+            now_ms(),
+        )
+        .await?
+    {
+        return Err(decided_already());
+    }
+    Ok(Json(json!({ "clinic_patient_id": record })))
+}
+
+/// `POST /api/v1/join-requests/{id}/refuse` (clinic member) → 204.
+pub async fn refuse_join(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let clinic_id = clinic_of(&auth)?.to_owned();
+    if state
+        .store
+        .open_join_request(&clinic_id, &id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found());
+    }
+    if !state
+        .store
+        .decide_join(&clinic_id, &id, &auth.session.account_id, None, now_ms())
+        .await?
+    {
+        return Err(decided_already());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

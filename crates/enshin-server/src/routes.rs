@@ -86,6 +86,16 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/patients", get(registry::list).post(registry::add))
             .route("/api/v1/patients/{id}", get(registry::read))
             .route("/api/v1/patients/{id}/invitations", post(links::create))
+            .route("/api/v1/clinic-code", get(links::code))
+            .route("/api/v1/join-requests", get(links::join_requests))
+            .route(
+                "/api/v1/join-requests/{id}/approve",
+                post(links::approve_join),
+            )
+            .route(
+                "/api/v1/join-requests/{id}/refuse",
+                post(links::refuse_join),
+            )
             .route("/api/v1/access-grants", get(grants::list))
             .route("/api/v1/access-grants/{id}/approve", post(grants::approve))
             .route("/api/v1/access-grants/{id}/refuse", post(grants::refuse))
@@ -148,7 +158,11 @@ pub fn router(state: AppState) -> Router {
                 "/api/v1/contact/verify/confirm",
                 post(reset::verify_confirm),
             )
-            .route("/api/v1/links", get(links::list).post(links::link));
+            .route("/api/v1/links", get(links::list).post(links::link))
+            .route(
+                "/api/v1/join-requests",
+                get(links::join_requests).post(links::ask_to_join),
+            );
     }
     let router = crate::web::pages(router, listener);
     // Every route above is closed while suspended (AVAIL-4) and gets an access-log entry, the

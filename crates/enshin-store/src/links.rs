@@ -191,4 +191,171 @@ impl Store {
         .fetch_optional(self.pool())
         .await
     }
+
+    /// The clinic's public code, made (as `fresh`) if it has none yet.
+    pub async fn public_code(
+        &self,
+        clinic_id: &str,
+        fresh: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query("UPDATE clinics SET public_code = $1 WHERE id = $2 AND public_code IS NULL")
+            .bind(fresh)
+            .bind(clinic_id)
+            .execute(self.pool())
+            .await?;
+        Ok(
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT public_code FROM clinics WHERE id = $1",
+            )
+            .bind(clinic_id)
+            .fetch_optional(self.pool())
+            .await?
+            .flatten(),
+        )
+    }
+
+    /// The clinic (id, name) with this public code.
+    pub async fn clinic_by_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<(String, String)>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, name FROM clinics WHERE public_code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// Files a patient's request to join a clinic; false if one is open or they are linked.
+    pub async fn ask_to_join(
+        &self,
+        id: &str,
+        clinic_id: &str,
+        account_id: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let open: Option<String> = sqlx::query_scalar(
+            "SELECT clinic_id FROM patient_links WHERE clinic_id = $1 AND patient_account_id = $2 \
+             UNION SELECT clinic_id FROM join_requests WHERE clinic_id = $1 AND patient_account_id = $2 AND decided_at IS NULL",
+        )
+        .bind(clinic_id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if open.is_some() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO join_requests (id, clinic_id, patient_account_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(clinic_id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A clinic's open join requests, oldest first: (request id, patient account).
+    pub async fn open_join_requests(
+        &self,
+        clinic_id: &str,
+    ) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, patient_account_id, created_at FROM join_requests WHERE clinic_id = $1 AND decided_at IS NULL \
+             ORDER BY created_at, id",
+        )
+        .bind(clinic_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
+    /// The patient account of an open request of this clinic.
+    pub async fn open_join_request(
+        &self,
+        clinic_id: &str,
+        id: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT patient_account_id FROM join_requests WHERE id = $1 AND clinic_id = $2 AND decided_at IS NULL",
+        )
+        .bind(id)
+        .bind(clinic_id)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// Decides an open request: approving links the account to `record` (a registry record of
+    /// the clinic without a link). False if the request was decided meanwhile or the record is
+    /// linked already.
+    pub async fn decide_join(
+        &self,
+        clinic_id: &str,
+        id: &str,
+        member: &str,
+        record: Option<&str>,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let won = sqlx::query(
+            "UPDATE join_requests SET decided_at = $1, decided_by = $2, outcome = $3, clinic_patient_id = $4 \
+             WHERE id = $5 AND clinic_id = $6 AND decided_at IS NULL",
+        )
+        .bind(now)
+        .bind(member)
+        .bind(if record.is_some() { "approved" } else { "refused" })
+        .bind(record)
+        .bind(id)
+        .bind(clinic_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !won {
+            return Ok(false);
+        }
+        if let Some(record) = record {
+            let inserted = sqlx::query(
+                "INSERT INTO patient_links (clinic_id, patient_account_id, clinic_patient_id, linked_at, via) \
+                 SELECT $1, patient_account_id, $2, $3, 'request' FROM join_requests WHERE id = $4",
+            )
+            .bind(clinic_id)
+            .bind(record)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(false),
+                other => {
+                    other?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A patient's join requests: (clinic name, state), newest first.
+    pub async fn join_requests_of(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT c.name, COALESCE(r.outcome, 'pending'), r.created_at FROM join_requests r \
+             JOIN clinics c ON c.id = r.clinic_id WHERE r.patient_account_id = $1 ORDER BY r.created_at DESC",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
 }

@@ -46,4 +46,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0011, "outgoing_messages"),
     (0012, "password_resets"),
     (0013, "patient_links"),
+    (0014, "join_requests"),
 ];

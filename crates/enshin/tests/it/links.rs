@@ -333,3 +333,191 @@ async fn a_clinic_prints_an_invitation_and_the_patient_links_through_the_pages()
     assert!(desk.get("/patients").await.body.contains("連携済み"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_patient_asks_to_join_by_the_clinic_code_and_a_member_approves_or_refuses() {
+    let app = spawn_app().await;
+    let (a, pc_a, staff_a, record_a) = clinic(&app, "Aクリニック").await;
+    let (_b, pc_b, staff_b, _record_b) = clinic(&app, "B").await;
+    let (status, code) = call(
+        &pc_a,
+        Method::GET,
+        app.clinic_url("/api/v1/clinic-code"),
+        &staff_a,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let code = code["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 9, "ABCD-EFGH");
+    let (_, same) = call(
+        &pc_a,
+        Method::GET,
+        app.clinic_url("/api/v1/clinic-code"),
+        &staff_a,
+        None,
+    )
+    .await;
+    assert_eq!(same["code"], code.as_str(), "made once, then kept");
+
+    let ask = |token: String, code: String| {
+        let app = &app;
+        async move {
+            call(
+                &app.client(),
+                Method::POST,
+                app.patient_url("/api/v1/join-requests"),
+                &token,
+                Some(json!({ "clinic_code": code })),
+            )
+            .await
+        }
+    };
+    let hanako = patient(&app, "hanako.join").await;
+    let (status, asked) = ask(hanako.clone(), code.to_lowercase()).await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["state"], "pending");
+    assert_eq!(asked["clinic_name"], "Aクリニック");
+    assert_eq!(
+        ask(hanako.clone(), code.clone()).await.0,
+        StatusCode::CONFLICT,
+        "one open request"
+    );
+    let (status, body) = ask(hanako.clone(), "ACDE-FGHJ".into()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_such_clinic"))
+    );
+
+    // The clinic's members see who asks; another clinic sees and decides nothing.
+    let (_, open) = call(
+        &pc_a,
+        Method::GET,
+        app.clinic_url("/api/v1/join-requests"),
+        &staff_a,
+        None,
+    )
+    .await;
+    let requests = open["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["family_name"], "山田");
+    assert_eq!(requests[0]["birth_date"], "1948-03-09");
+    let request = requests[0]["id"].as_str().unwrap().to_owned();
+    let (_, other) = call(
+        &pc_b,
+        Method::GET,
+        app.clinic_url("/api/v1/join-requests"),
+        &staff_b,
+        None,
+    )
+    .await;
+    assert_eq!(other["requests"], json!([]));
+    let path = |verb: &str, id: &str| app.clinic_url(&format!("/api/v1/join-requests/{id}/{verb}"));
+    assert_eq!(
+        call(
+            &pc_b,
+            Method::POST,
+            path("approve", &request),
+            &staff_b,
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Approved without a record: a new registry record from the patient's own profile.
+    let (status, approved) = call(
+        &pc_a,
+        Method::POST,
+        path("approve", &request),
+        &staff_a,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    let (_, mine) = call(
+        &app.client(),
+        Method::GET,
+        app.patient_url("/api/v1/links"),
+        &hanako,
+        None,
+    )
+    .await;
+    assert_eq!(mine["clinics"][0]["clinic_id"], a.as_str());
+    let (_, registry) = call(
+        &pc_a,
+        Method::GET,
+        app.clinic_url("/api/v1/patients"),
+        &staff_a,
+        None,
+    )
+    .await;
+    let linked: Vec<bool> = registry["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["linked"].as_bool().unwrap())
+        .collect();
+    assert_eq!(linked.iter().filter(|l| **l).count(), 1);
+    assert_eq!(
+        ask(hanako, code.clone()).await.0,
+        StatusCode::CONFLICT,
+        "linked already"
+    );
+    assert_eq!(
+        call(
+            &pc_a,
+            Method::POST,
+            path("approve", &request),
+            &staff_a,
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND,
+        "decided"
+    );
+
+    // Refused: the patient sees it.
+    let taro = patient(&app, "taro.join").await;
+    let (_, asked) = ask(taro.clone(), code.clone()).await;
+    let refused_id = asked["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(
+            &pc_a,
+            Method::POST,
+            path("refuse", &refused_id),
+            &staff_a,
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, theirs) = call(
+        &app.client(),
+        Method::GET,
+        app.patient_url("/api/v1/join-requests"),
+        &taro,
+        None,
+    )
+    .await;
+    assert_eq!(theirs["requests"][0]["state"], "refused");
+
+    // Approved onto an existing record of the clinic.
+    let (_, again) = ask(taro.clone(), code).await;
+    let (status, onto) = call(
+        &pc_a,
+        Method::POST,
+        path("approve", again["id"].as_str().unwrap()),
+        &staff_a,
+        Some(json!({ "clinic_patient_id": record_a })),
+    )
+    .await;
+    assert_eq!(
+        (status, onto["clinic_patient_id"].as_str()),
+        (StatusCode::OK, Some(record_a.as_str()))
+    );
+    app.stop().await;
+}
