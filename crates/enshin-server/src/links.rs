@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::clock::now_ms;
 use crate::error::ApiError;
+use crate::registry::NewPatient;
 use crate::routes::AppState;
 use crate::session::{Authenticated, json_body};
 
@@ -212,16 +213,15 @@ struct JoinAsk {
     clinic_code: String,
 }
 
-/// `POST /api/v1/join-requests {"clinic_code"}` (patient) → 201: the request waits for a member
-/// of the clinic. Unknown codes count as wrong codes (throttled like invitations).
-pub async fn ask_to_join(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let id = auth.session.account_id.clone();
-    authorize(&auth.actor, Action::LinkClinic, Target::Account(&id))?;
-    let ask: JoinAsk = json_body(body)?;
+/// A patient asks to join the clinic with this public code; the request id and the clinic's
+/// name. Unknown codes count as wrong codes (throttled like invitations).
+pub async fn request_join(
+    state: &AppState,
+    auth: &Authenticated,
+    typed: &str,
+) -> Result<(String, String), ApiError> {
+    let id = &auth.session.account_id;
+    authorize(&auth.actor, Action::LinkClinic, Target::Account(id))?;
     let subject = format!("link:{id}");
     let now = now_ms();
     if let Some(until) = state
@@ -236,7 +236,7 @@ pub async fn ask_to_join(
         )
         .with_retry_after((until - now) / 1000 + 1));
     }
-    let clinic = match invitation::canonical_clinic_code(&ask.clinic_code) {
+    let clinic = match invitation::canonical_clinic_code(typed) {
         Some(code) => state.store.clinic_by_code(&code).await?,
         None => None,
     };
@@ -255,7 +255,7 @@ pub async fn ask_to_join(
     let request = uuid::Uuid::now_v7().to_string();
     if !state
         .store
-        .ask_to_join(&request, &clinic_id, &id, now)
+        .ask_to_join(&request, &clinic_id, id, now)
         .await?
     {
         return Err(ApiError::new(
@@ -264,15 +264,27 @@ pub async fn ask_to_join(
             "you are linked to this clinic, or your request waits for it already",
         ));
     }
+    Ok((request, clinic_name))
+}
+
+/// `POST /api/v1/join-requests {"clinic_code"}` (patient) → 201: the request waits for a member
+/// of the clinic.
+pub async fn ask_to_join(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let ask: JoinAsk = json_body(body)?;
+    let (id, clinic_name) = request_join(&state, &auth, &ask.clinic_code).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": request, "clinic_name": clinic_name, "state": "pending" })),
+        Json(json!({ "id": id, "clinic_name": clinic_name, "state": "pending" })),
     ))
 }
 
 /// The requesting patient's names and birth date, from their own sealed profile: shown to the
 /// members of the clinic the patient asked to join, so that they can find the record.
-async fn requester(state: &AppState, account_id: &str) -> Result<Vec<String>, ApiError> {
+async fn requester(state: &AppState, account_id: &str) -> Result<NewPatient, ApiError> {
     let sealed = state
         .store
         .patient_profile(account_id)
@@ -300,7 +312,20 @@ async fn requester(state: &AppState, account_id: &str) -> Result<Vec<String>, Ap
         };
         opened.push(String::from_utf8_lossy(&plain).into_owned());
     }
-    Ok(opened)
+    let [
+        family_name,
+        given_name,
+        family_name_kana,
+        given_name_kana,
+        birth_date,
+    ] = <[String; 5]>::try_from(opened).map_err(|_| ApiError::not_found())?;
+    Ok(NewPatient {
+        family_name,
+        given_name,
+        family_name_kana,
+        given_name_kana,
+        birth_date,
+    })
 }
 
 fn clinic_of(auth: &Authenticated) -> Result<&str, ApiError> {
@@ -316,32 +341,69 @@ fn clinic_of(auth: &Authenticated) -> Result<&str, ApiError> {
     }
 }
 
+/// An open request as a clinic's members see it.
+pub struct JoinRequest {
+    /// Request id.
+    pub id: String,
+    /// Asked, unix ms.
+    pub created_at: i64,
+    /// The patient's names and birth date.
+    pub patient: NewPatient,
+}
+
+/// The clinic's open requests, oldest first (for its members).
+pub async fn open_requests(
+    state: &AppState,
+    auth: &Authenticated,
+) -> Result<Vec<JoinRequest>, ApiError> {
+    let clinic_id = clinic_of(auth)?;
+    let mut list = Vec::new();
+    for (id, account, created_at) in state.store.open_join_requests(clinic_id).await? {
+        list.push(JoinRequest {
+            id,
+            created_at,
+            patient: requester(state, &account).await?,
+        });
+    }
+    Ok(list)
+}
+
+/// A patient's own requests: (clinic name, state, asked), newest first.
+pub async fn my_requests(
+    state: &AppState,
+    auth: &Authenticated,
+) -> Result<Vec<(String, String, i64)>, ApiError> {
+    let id = &auth.session.account_id;
+    authorize(&auth.actor, Action::LinkClinic, Target::Account(id))?;
+    Ok(state.store.join_requests_of(id).await?)
+}
+
 /// `GET /api/v1/join-requests`: a patient's own requests, or (clinic member) the clinic's open
 /// requests with each requester's names and birth date.
 pub async fn join_requests(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if let Actor::Patient { account_id } = &auth.actor {
-        authorize(&auth.actor, Action::LinkClinic, Target::Account(account_id))?;
-        let list: Vec<_> = state
-            .store
-            .join_requests_of(account_id)
+    if matches!(auth.actor, Actor::Patient { .. }) {
+        let list: Vec<_> = my_requests(&state, &auth)
             .await?
             .into_iter()
             .map(|(clinic, state, at)| json!({ "clinic_name": clinic, "state": state, "created_at": at }))
             .collect();
         return Ok(Json(json!({ "requests": list })));
     }
-    let clinic_id = clinic_of(&auth)?;
-    let mut list = Vec::new();
-    for (id, account, at) in state.store.open_join_requests(clinic_id).await? {
-        let p = requester(&state, &account).await?;
-        list.push(json!({
-            "id": id, "created_at": at, "family_name": p[0], "given_name": p[1],
-            "family_name_kana": p[2], "given_name_kana": p[3], "birth_date": p[4],
-        }));
-    }
+    let list: Vec<_> = open_requests(&state, &auth)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let p = r.patient;
+            json!({
+                "id": r.id, "created_at": r.created_at, "family_name": p.family_name,
+                "given_name": p.given_name, "family_name_kana": p.family_name_kana,
+                "given_name_kana": p.given_name_kana, "birth_date": p.birth_date,
+            })
+        })
+        .collect();
     Ok(Json(json!({ "requests": list })))
 }
 
@@ -360,24 +422,19 @@ fn decided_already() -> ApiError {
     )
 }
 
-/// `POST /api/v1/join-requests/{id}/approve {"clinic_patient_id"?}` (clinic member) → 200
-/// `{"clinic_patient_id"}`: links the patient to that record, or to a new record made from the
-/// patient's own names and birth date.
-pub async fn approve_join(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = clinic_of(&auth)?.to_owned();
-    let approve: Approve = match body {
-        Ok(bytes) if bytes.is_empty() => Approve::default(),
-        other => json_body(other)?,
-    };
-    let Some(account) = state.store.open_join_request(&clinic_id, &id).await? else {
+/// A member approves an open request of their clinic: the patient is linked to `record`, or to
+/// a new registry record made from the patient's own names and birth date. The record's id.
+pub async fn approve(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &str,
+    record: Option<String>,
+) -> Result<String, ApiError> {
+    let clinic_id = clinic_of(auth)?.to_owned();
+    let Some(account) = state.store.open_join_request(&clinic_id, id).await? else {
         return Err(ApiError::not_found());
     };
-    let record = match approve.clinic_patient_id {
+    let record = match record {
         Some(record) => {
             if !state
                 .store
@@ -389,22 +446,15 @@ pub async fn approve_join(
             record
         }
         None => {
-            let p = requester(&state, &account).await?;
-            let new = crate::registry::NewPatient {
-                family_name: p[0].clone(),
-                given_name: p[1].clone(),
-                family_name_kana: p[2].clone(),
-                given_name_kana: p[3].clone(),
-                birth_date: p[4].clone(),
-            };
-            crate::registry::add_patient(&state, &auth, &new).await?
+            let new = requester(state, &account).await?;
+            crate::registry::add_patient(state, auth, &new).await?
         }
     };
     if !state
         .store
         .decide_join(
             &clinic_id,
-            &id,
+            id,
             &auth.session.account_id,
             Some(&record),
             now_ms(),
@@ -413,6 +463,43 @@ pub async fn approve_join(
     {
         return Err(decided_already());
     }
+    Ok(record)
+}
+
+/// A member refuses an open request of their clinic.
+pub async fn refuse(state: &AppState, auth: &Authenticated, id: &str) -> Result<(), ApiError> {
+    let clinic_id = clinic_of(auth)?.to_owned();
+    if state
+        .store
+        .open_join_request(&clinic_id, id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found());
+    }
+    if !state
+        .store
+        .decide_join(&clinic_id, id, &auth.session.account_id, None, now_ms())
+        .await?
+    {
+        return Err(decided_already());
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/join-requests/{id}/approve {"clinic_patient_id"?}` (clinic member) → 200
+/// `{"clinic_patient_id"}`.
+pub async fn approve_join(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let a: Approve = match body {
+        Ok(bytes) if bytes.is_empty() => Approve::default(),
+        other => json_body(other)?,
+    };
+    let record = approve(&state, &auth, &id, a.clinic_patient_id).await?;
     Ok(Json(json!({ "clinic_patient_id": record })))
 }
 
@@ -422,21 +509,6 @@ pub async fn refuse_join(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let clinic_id = clinic_of(&auth)?.to_owned();
-    if state
-        .store
-        .open_join_request(&clinic_id, &id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found());
-    }
-    if !state
-        .store
-        .decide_join(&clinic_id, &id, &auth.session.account_id, None, now_ms())
-        .await?
-    {
-        return Err(decided_already());
-    }
+    refuse(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -58,6 +58,9 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "contact_verified" => t.contact_verified,
         "patient_added" => t.patient_added,
         "clinic_linked" => t.clinic_linked,
+        "join_approved" => t.join_approved,
+        "join_refused" => t.join_refused,
+        "join_requested" => t.join_requested,
         _ => return None,
     })
 }

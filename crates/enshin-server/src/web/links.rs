@@ -10,7 +10,10 @@ use serde::Deserialize;
 use super::context::{Button, Frame, Page, Posted, SignedIn};
 use crate::clock::japan_time;
 use crate::error::ApiError;
-use crate::links::{invite, my_clinics, redeem};
+use crate::links::{
+    approve, clinic_code, invite, my_clinics, my_requests, open_requests, redeem, refuse,
+    request_join,
+};
 use crate::registry::{NewPatient, add_patient, registry};
 use crate::routes::AppState;
 use crate::session::Authenticated;
@@ -23,11 +26,21 @@ struct PatientRow {
     linked: bool,
 }
 
+struct RequestRow {
+    id: String,
+    name: String,
+    kana: String,
+    birth_date: String,
+    asked: String,
+}
+
 #[derive(Template)]
 #[template(path = "patients.html")]
 struct PatientsPage {
     f: Frame,
     patients: Vec<PatientRow>,
+    requests: Vec<RequestRow>,
+    clinic_code: String,
     new: NewPatient,
     error: Option<String>,
 }
@@ -39,12 +52,30 @@ async fn patients_view(
     new: NewPatient,
     err: Option<&ApiError>,
 ) -> Response {
-    let list = match registry(state, auth).await {
-        Ok(list) => list,
+    let (list, requests, clinic_code) = match tokio::try_join!(
+        registry(state, auth),
+        open_requests(state, auth),
+        clinic_code(state, auth)
+    ) {
+        Ok(all) => all,
         Err(e) => return page.error(Some(auth), &e),
     };
     let template = PatientsPage {
         f: page.frame(Some(auth)),
+        requests: requests
+            .into_iter()
+            .map(|r| RequestRow {
+                id: r.id,
+                name: format!("{} {}", r.patient.family_name, r.patient.given_name),
+                kana: format!(
+                    "{} {}",
+                    r.patient.family_name_kana, r.patient.given_name_kana
+                ),
+                birth_date: r.patient.birth_date,
+                asked: japan_time(r.created_at),
+            })
+            .collect(),
+        clinic_code,
         patients: list
             .into_iter()
             .map(|p| PatientRow {
@@ -171,11 +202,18 @@ struct ClinicRow {
     since: String,
 }
 
+struct AskedRow {
+    clinic: String,
+    state: String,
+    asked: String,
+}
+
 #[derive(Template)]
 #[template(path = "my_clinics.html")]
 struct ClinicsPage {
     f: Frame,
     clinics: Vec<ClinicRow>,
+    asked: Vec<AskedRow>,
     code: String,
     error: Option<String>,
 }
@@ -187,12 +225,26 @@ async fn clinics_view(
     code: String,
     err: Option<&ApiError>,
 ) -> Response {
-    let list = match my_clinics(state, auth).await {
-        Ok(list) => list,
+    let (list, asked) = match tokio::try_join!(my_clinics(state, auth), my_requests(state, auth)) {
+        Ok(both) => both,
         Err(e) => return page.error(Some(auth), &e),
     };
+    let t = page.t();
     let template = ClinicsPage {
         f: page.frame(Some(auth)),
+        asked: asked
+            .into_iter()
+            .map(|(clinic, state, at)| AskedRow {
+                clinic,
+                state: match state.as_str() {
+                    "approved" => t.state_approved,
+                    "refused" => t.state_refused,
+                    _ => t.state_pending,
+                }
+                .to_owned(),
+                asked: japan_time(at)[..10].to_owned(),
+            })
+            .collect(),
         clinics: list
             .into_iter()
             .map(|l| ClinicRow {
@@ -258,5 +310,61 @@ pub async fn link(
             let typed = form.code.chars().take(20).collect();
             clinics_view(&state, &page, &auth, typed, Some(&e)).await
         }
+    }
+}
+
+/// The ask-by-code form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct JoinForm {
+    clinic_code: String,
+}
+
+/// `POST /clinics/join` (patient): asks the clinic with this code.
+pub async fn join(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Posted(form): Posted<JoinForm>,
+) -> Response {
+    match request_join(&state, &auth, &form.clinic_code).await {
+        Ok(_) => page.redirect("/clinics?done=join_requested"),
+        Err(e) => clinics_view(&state, &page, &auth, String::new(), Some(&e)).await,
+    }
+}
+
+/// The approve form: an existing record, or none for a new one.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ApproveForm {
+    clinic_patient_id: String,
+}
+
+/// `POST /patients/requests/{id}/approve` (clinic member).
+pub async fn approve_request(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(form): Posted<ApproveForm>,
+) -> Response {
+    let record = Some(form.clinic_patient_id).filter(|r| !r.is_empty());
+    match approve(&state, &auth, &id, record).await {
+        Ok(_) => page.redirect("/patients?done=join_approved"),
+        Err(e) => page.error(Some(&auth), &e),
+    }
+}
+
+/// `POST /patients/requests/{id}/refuse` (clinic member).
+pub async fn refuse_request(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(_): Posted<Button>,
+) -> Response {
+    match refuse(&state, &auth, &id).await {
+        Ok(()) => page.redirect("/patients?done=join_refused"),
+        Err(e) => page.error(Some(&auth), &e),
     }
 }

@@ -40,6 +40,7 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/contact/verify", post(account::contact_send))
             .route("/clinics", get(links::clinics_page).post(links::link))
             .route("/link", get(links::link_page))
+            .route("/clinics/join", post(links::join))
             .route("/contact/verify/confirm", post(account::contact_confirm))
             .route(
                 "/register",
@@ -75,6 +76,14 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/members/{id}/password", post(clinic::set_password))
             .route("/patients", get(links::patients_page).post(links::add))
             .route("/patients/{id}/invitation", post(links::invitation))
+            .route(
+                "/patients/requests/{id}/approve",
+                post(links::approve_request),
+            )
+            .route(
+                "/patients/requests/{id}/refuse",
+                post(links::refuse_request),
+            )
             .route("/members/{id}/role", post(clinic::change_role))
             .route("/members/{id}/disable", post(clinic::disable))
             .route("/members/{id}/end-sessions", post(clinic::end_sessions))

@@ -513,6 +513,28 @@ pub struct Texts {
     pub clinic_linked: &'static str,
     /// Label: linked since.
     pub linked_since: &'static str,
+    /// Label: the clinic's public code.
+    pub clinic_code_label: &'static str,
+    /// Hint for the clinic code.
+    pub clinic_code_hint: &'static str,
+    /// Heading: join requests.
+    pub join_requests_title: &'static str,
+    /// Button: approve as a new patient.
+    pub approve_new: &'static str,
+    /// Button: approve onto a record.
+    pub approve_existing: &'static str,
+    /// Notice after approving.
+    pub join_approved: &'static str,
+    /// Notice after refusing.
+    pub join_refused: &'static str,
+    /// Heading: ask by clinic code.
+    pub ask_join_title: &'static str,
+    /// Button: ask.
+    pub ask_join_button: &'static str,
+    /// Notice after asking.
+    pub join_requested: &'static str,
+    /// State: approved.
+    pub state_approved: &'static str,
     /// Times are shown in this zone.
     pub time_zone_note: &'static str,
 }
@@ -755,6 +777,17 @@ pub static JA: Texts = Texts {
     link_button: "連携する",
     clinic_linked: "クリニックと連携しました。",
     linked_since: "連携日",
+    clinic_code_label: "当院のコード",
+    clinic_code_hint: "患者さんがアプリから「クリニックのコードで申請」するときに使うコードです。",
+    join_requests_title: "連携の申請",
+    approve_new: "新しい患者として承認",
+    approve_existing: "この患者として承認",
+    join_approved: "申請を承認しました。",
+    join_refused: "申請を拒否しました。",
+    ask_join_title: "クリニックのコードで申請",
+    ask_join_button: "申請する",
+    join_requested: "申請しました。クリニックの承認をお待ちください。",
+    state_approved: "承認済み",
     time_zone_note: "時刻は日本時間です。",
 };
 
@@ -996,6 +1029,17 @@ pub static EN: Texts = Texts {
     link_button: "Link",
     clinic_linked: "Linked to the clinic.",
     linked_since: "Linked on",
+    clinic_code_label: "Clinic code",
+    clinic_code_hint: "Patients use this code in the app to ask to join the clinic.",
+    join_requests_title: "Requests to join",
+    approve_new: "Approve as a new patient",
+    approve_existing: "Approve as this patient",
+    join_approved: "Request approved.",
+    join_refused: "Request refused.",
+    ask_join_title: "Ask a clinic by its code",
+    ask_join_button: "Ask",
+    join_requested: "Request sent. The clinic will confirm it.",
+    state_approved: "Approved",
     time_zone_note: "Times are Japan time.",
 };
 
@@ -1025,6 +1069,7 @@ impl Texts {
             "role" => self.member_role,
             "reason" => self.grant_reason,
             "code" => self.code_label,
+            "clinic_code" => self.clinic_code_label,
             "channel" => self.channel_label,
             "hours" => self.emergency_hours,
             "message" => self.suspend_message,
@@ -1088,6 +1133,9 @@ impl Texts {
             "unavailable" => "ただいまサービスを利用できません。少し時間をおいてお試しください。",
             "not_authenticated" => "ログインしてください。",
             "invalid_invitation" => "連携コードが違うか、使用済みか、有効期限が切れています。クリニックに新しいコードを依頼してください。",
+            "no_such_clinic" => "このコードのクリニックは見つかりません。クリニックにコードをご確認ください。",
+            "already_asked" => "このクリニックとはすでに連携しているか、申請が承認待ちです。",
+            "not_open" => "この申請はすでに処理されたか、その患者は別のアカウントと連携しています。",
             "already_linked" => "このクリニックとはすでに連携しています。",
             "invalid_code" => "確認コードが違うか、使用済みか、有効期限が切れています。新しいコードを依頼してください。",
             "invalid_link" => "このリンクは無効か、使用済みか、有効期限が切れています。もう一度依頼してください。",

@@ -521,3 +521,79 @@ async fn a_patient_asks_to_join_by_the_clinic_code_and_a_member_approves_or_refu
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_join_request_pages_ask_by_code_and_approve() {
+    let app = spawn_app().await;
+    let clinic_id = app.add_clinic("申請医院").await;
+    let staff = app.add_member(&clinic_id, Role::Staff).await;
+    let desk = app.member_browser(&staff).await;
+    let list = desk.get("/patients").await;
+    let code = list
+        .body
+        .split("<strong>")
+        .nth(1)
+        .and_then(|s| s.split("</strong>").next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 9, "{code}");
+
+    patient(&app, "page.join").await;
+    let phone = app.patient_browser();
+    let csrf = phone.get("/login").await.csrf();
+    phone
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login_id", "page.join"),
+                ("password", "Blue-Kettle-42"),
+            ],
+        )
+        .await;
+    let csrf = phone.get("/clinics").await.csrf();
+    let unknown = phone
+        .post(
+            "/clinics/join",
+            &[("csrf", &csrf), ("clinic_code", "ACDE-FGHJ")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown
+            .body
+            .contains("このコードのクリニックは見つかりません"),
+        "{}",
+        unknown.body
+    );
+    let asked = phone
+        .post("/clinics/join", &[("csrf", &csrf), ("clinic_code", &code)])
+        .await;
+    assert_eq!(asked.location(), Some("/clinics?done=join_requested"));
+    assert!(phone.get("/clinics").await.body.contains("承認待ち"));
+
+    let list = desk.get("/patients").await;
+    assert!(
+        list.body.contains("連携の申請") && list.body.contains("山田 花子"),
+        "{}",
+        list.body
+    );
+    let request = list
+        .body
+        .split("/patients/requests/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_owned();
+    let approved = desk
+        .post(
+            &format!("/patients/requests/{request}/approve"),
+            &[("csrf", &list.csrf()), ("clinic_patient_id", "")],
+        )
+        .await;
+    assert_eq!(approved.location(), Some("/patients?done=join_approved"));
+    assert!(desk.get("/patients").await.body.contains("連携済み"));
+    let mine = phone.get("/clinics").await;
+    assert!(mine.body.contains("申請医院") && mine.body.contains("承認済み"));
+    app.stop().await;
+}
