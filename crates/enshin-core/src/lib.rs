@@ -14,5 +14,6 @@ pub mod password;
 pub mod patient;
 pub mod people;
 pub mod pki;
+pub mod schedule;
 pub mod session;
 pub mod totp;
