@@ -1,6 +1,7 @@
 //! Domain types and rules of enshin: no I/O, no HTTP, no SQL.
 
 pub mod announcement;
+pub mod appointment;
 pub mod audit;
 pub mod authz;
 pub mod code;
