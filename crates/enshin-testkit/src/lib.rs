@@ -165,6 +165,31 @@ fn reqwest_client(tls: ClientConfig) -> reqwest::Client {
         .expect("reqwest client")
 }
 
+/// One JSON API call: `token` as the bearer (none when empty), `body` as JSON; the answer's
+/// status and JSON body (`Null` when there is none).
+pub async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut request = client.request(method, url);
+    if !token.is_empty() {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// A test configuration on loopback port 0 with its data directory in `dir`.
 pub fn test_layers(dir: &Path, database_url: Option<&str>) -> Layers {
     let mut layers = Layers::default();

@@ -4,26 +4,9 @@
 // covers FUNC-1, ROLE-2
 
 use enshin_core::people::Role;
-use enshin_testkit::{TestApp, spawn_app};
+use enshin_testkit::{TestApp, call, spawn_app};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn call(
-    client: &Client,
-    method: Method,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = client.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 /// A clinic's PC with a logged-in staff member and one registry record.
 async fn clinic(app: &TestApp, name: &str) -> (String, Client, String, String) {

@@ -6,31 +6,13 @@
 // covers DATA-4, DATA-2, AVAIL-4, LOG-1, ROLE-2
 
 use enshin_core::people::Role;
-use enshin_testkit::{TestApp, TestMember, spawn_app};
+use enshin_testkit::{TestApp, TestMember, call, spawn_app};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::operators::operator_token;
 
 const HOUR_MS: i64 = 3_600_000;
-
-/// One API call with a bearer token; the answer's status and JSON body (Null if none).
-async fn call(
-    client: &Client,
-    method: Method,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = client.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 async fn member_token(app: &TestApp, client: &Client, m: &TestMember) -> String {
     let (status, body) = call(

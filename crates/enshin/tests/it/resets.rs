@@ -14,6 +14,7 @@ const CANARIES: [&str; 5] = ["鳥籠", "金糸雀", "カナリアカナ", "ヒ�
 const PASSWORD: &str = "Blue-Kettle-42";
 const NEW_PASSWORD: &str = "Green-Teapot-77";
 
+/// The testkit's call with an optional token and a JSON body (`Null`: none).
 async fn call(
     client: &Client,
     method: Method,
@@ -21,14 +22,8 @@ async fn call(
     token: Option<&str>,
     body: Value,
 ) -> (StatusCode, Value) {
-    let mut request = client.request(method, url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let body = (!body.is_null()).then_some(body);
+    enshin_testkit::call(client, method, url, token.unwrap_or(""), body).await
 }
 
 /// A served app with mail and SMS going to sinks on loopback.
