@@ -238,7 +238,11 @@ async fn exec(store: &AuditStore, sql: &'static str, writer: &str, idx: i64) {
 async fn every_kind_of_tampering_is_named_with_its_index() {
     // Edit one entry's body.
     let (app, store, writer) = tampering(12).await;
-    let edited = body_at(&store, &writer, 5).await.replace("200", "404");
+    // Only the status field: a bare "200" may also occur in the hash of the entry before
+    // (`prev`), and changing that would be caught as a break at index 4 instead.
+    let body = body_at(&store, &writer, 5).await;
+    assert!(body.contains("\"status\":200"), "{body}");
+    let edited = body.replace("\"status\":200", "\"status\":404");
     sqlx::query("UPDATE entries SET body = $1 WHERE writer = $2 AND idx = 5")
         .bind(edited)
         .bind(&writer)
