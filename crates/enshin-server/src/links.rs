@@ -96,25 +96,41 @@ fn invalid_invitation() -> ApiError {
     .with_field("code")
 }
 
+/// Invitation codes and clinic codes share one wrong-code counter per patient, escalating
+/// like failed log-ins; 429 while it is locked.
+async fn wrong_codes_allow(state: &AppState, account_id: &str, now: i64) -> Result<(), ApiError> {
+    let subject = format!("link:{account_id}");
+    match state
+        .store
+        .locked_until(ThrottleScope::Account, &subject, now)
+        .await?
+    {
+        Some(until) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many wrong codes; try again later",
+        )
+        .with_retry_after((until - now) / 1000 + 1)),
+        None => Ok(()),
+    }
+}
+
+/// Counts a wrong invitation or clinic code of the patient.
+async fn wrong_code(state: &AppState, account_id: &str, now: i64) -> Result<(), ApiError> {
+    state
+        .store
+        .record_failure(ThrottleScope::Account, &format!("link:{account_id}"), now)
+        .await?;
+    Ok(())
+}
+
 /// A patient links their account with a code typed as printed (case, spaces, dashes and
 /// full-width letters do not matter).
 pub async fn redeem(state: &AppState, auth: &Authenticated, typed: &str) -> Result<Link, ApiError> {
     let id = &auth.session.account_id;
     authorize(&auth.actor, Action::LinkClinic, Target::Account(id))?;
-    let subject = format!("link:{id}");
     let now = now_ms();
-    if let Some(until) = state
-        .store
-        .locked_until(ThrottleScope::Account, &subject, now)
-        .await?
-    {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many wrong codes; try again later",
-        )
-        .with_retry_after((until - now) / 1000 + 1));
-    }
+    wrong_codes_allow(state, id, now).await?;
     let redeemed = match invitation::canonical(typed) {
         Some(code) => {
             state
@@ -127,10 +143,7 @@ pub async fn redeem(state: &AppState, auth: &Authenticated, typed: &str) -> Resu
     match redeemed {
         Redeemed::Linked(link) => Ok(link),
         Redeemed::Invalid => {
-            state
-                .store
-                .record_failure(ThrottleScope::Account, &subject, now)
-                .await?;
+            wrong_code(state, id, now).await?;
             Err(invalid_invitation())
         }
         Redeemed::AlreadyLinked => Err(ApiError::new(
@@ -222,29 +235,14 @@ pub async fn request_join(
 ) -> Result<(String, String), ApiError> {
     let id = &auth.session.account_id;
     authorize(&auth.actor, Action::LinkClinic, Target::Account(id))?;
-    let subject = format!("link:{id}");
     let now = now_ms();
-    if let Some(until) = state
-        .store
-        .locked_until(ThrottleScope::Account, &subject, now)
-        .await?
-    {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many wrong codes; try again later",
-        )
-        .with_retry_after((until - now) / 1000 + 1));
-    }
+    wrong_codes_allow(state, id, now).await?;
     let clinic = match invitation::canonical_clinic_code(typed) {
         Some(code) => state.store.clinic_by_code(&code).await?,
         None => None,
     };
     let Some((clinic_id, clinic_name)) = clinic else {
-        state
-            .store
-            .record_failure(ThrottleScope::Account, &subject, now)
-            .await?;
+        wrong_code(state, id, now).await?;
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_such_clinic",
