@@ -452,6 +452,27 @@ impl TestApp {
         self.running.as_ref().expect("running").state()
     }
 
+    /// The outbox's messages, oldest first, once there are at least `n` (the queue delivers in
+    /// the background); waits up to 10 s.
+    pub async fn outbox(&self, n: usize) -> Vec<String> {
+        let dir = self.data_dir().join("outbox");
+        for _ in 0..200 {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .expect("outbox")
+                .map(|e| e.expect("outbox entry").path())
+                .collect();
+            if files.len() >= n {
+                files.sort();
+                return files
+                    .iter()
+                    .map(|f| std::fs::read_to_string(f).expect("message"))
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {n} messages in the outbox after 10 s");
+    }
+
     /// The server's database.
     pub fn store(&self) -> &enshin_store::Store {
         self.running.as_ref().expect("running").store()

@@ -282,16 +282,8 @@ async fn a_clinic_prints_an_invitation_and_the_patient_links_through_the_pages()
     // The patient scans the QR code: /link?code=… opens the form filled in.
     patient(&app, "page.link").await;
     let phone = app.patient_browser();
-    let csrf = phone.get("/login").await.csrf();
     phone
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("login_id", "page.link"),
-                ("password", "Blue-Kettle-42"),
-            ],
-        )
+        .log_in(&[("login_id", "page.link"), ("password", "Blue-Kettle-42")])
         .await;
     let scanned = phone
         .get(&format!("/link?code={}", code.replace('-', "")))
@@ -523,16 +515,8 @@ async fn the_join_request_pages_ask_by_code_and_approve() {
 
     patient(&app, "page.join").await;
     let phone = app.patient_browser();
-    let csrf = phone.get("/login").await.csrf();
     phone
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("login_id", "page.join"),
-                ("password", "Blue-Kettle-42"),
-            ],
-        )
+        .log_in(&[("login_id", "page.join"), ("password", "Blue-Kettle-42")])
         .await;
     let csrf = phone.get("/clinics").await.csrf();
     let unknown = phone

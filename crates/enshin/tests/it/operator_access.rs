@@ -384,30 +384,6 @@ async fn an_operator_reads_patient_data_only_under_an_approved_grant_within_scop
     app.stop().await;
 }
 
-/// The outbox's messages once there are at least `n` (the queue delivers in the background).
-async fn outbox_wait(app: &TestApp, n: usize) -> Vec<String> {
-    for _ in 0..200 {
-        let messages = outbox_messages(app);
-        if messages.len() >= n {
-            return messages;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {n} messages in the outbox after 10 s");
-}
-
-fn outbox_messages(app: &TestApp) -> Vec<String> {
-    let mut files: Vec<_> = std::fs::read_dir(app.data_dir().join("outbox"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn break_glass_opens_at_once_tells_the_admin_and_lists_the_records_read() {
     let app = spawn_app().await;
@@ -434,7 +410,7 @@ async fn break_glass_opens_at_once_tells_the_admin_and_lists_the_records_read() 
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(outbox_messages(&app).is_empty());
+    assert!(app.outbox(0).await.is_empty());
     let (status, grant) = ask(
         &app,
         &op,
@@ -452,7 +428,7 @@ async fn break_glass_opens_at_once_tells_the_admin_and_lists_the_records_read() 
     );
 
     // The admin is told at once, and the notice carries neither the reason nor the patient.
-    let messages = outbox_wait(&app, 1).await;
+    let messages = app.outbox(1).await;
     assert_eq!(messages.len(), 1);
     let notice = &messages[0];
     assert!(
@@ -553,7 +529,7 @@ async fn an_emergency_holds_normal_ids_and_its_accounts_reach_only_the_clinic_ad
     assert_eq!(started["accounts"].as_array().unwrap().len(), 2);
 
     // The credentials went to the clinic's admin address, and not into the operator's answer.
-    let messages = outbox_wait(&app, 1).await;
+    let messages = app.outbox(1).await;
     assert_eq!(messages.len(), 1);
     assert!(messages[0].starts_with("To: admin@a.example\n"));
     let credentials: Vec<(String, String)> = messages[0]
@@ -680,7 +656,7 @@ async fn an_emergency_holds_normal_ids_and_its_accounts_reach_only_the_clinic_ad
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let second = outbox_wait(&app, 2).await.pop().unwrap();
+    let second = app.outbox(2).await.pop().unwrap();
     let line = second
         .lines()
         .find_map(|l| l.trim().strip_prefix("ID: "))
@@ -932,7 +908,7 @@ async fn the_console_pages_add_a_clinic_suspend_it_run_an_emergency_and_publish(
         2,
         "two emergency accounts listed"
     );
-    let mail = outbox_wait(&app, 1).await.pop().unwrap();
+    let mail = app.outbox(1).await.pop().unwrap();
     assert!(mail.starts_with("To: boss@console.example\n"));
     let password = mail
         .lines()

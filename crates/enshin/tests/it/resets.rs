@@ -533,38 +533,13 @@ async fn a_clinic_admin_resets_by_a_single_use_link_and_sets_other_members_passw
     app.stop().await;
 }
 
-/// The newest outbox file once there are at least `n` (embedded default: no relay).
-async fn outbox_nth(app: &TestApp, n: usize) -> String {
-    let dir = app.data_dir().join("outbox");
-    for _ in 0..200 {
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        if files.len() >= n {
-            files.sort();
-            return std::fs::read_to_string(&files[n - 1]).unwrap();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {n} messages in the outbox");
-}
-
 #[tokio::test]
 async fn the_reset_pages_work_for_patients_and_clinic_admins() {
     let app = spawn_app_with(|_| {}).await;
     patient(&app, "page.reset").await;
     let browser = app.patient_browser();
-    let csrf = browser.get("/login").await.csrf();
     let signed = browser
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("login_id", "page.reset"),
-                ("password", PASSWORD),
-            ],
-        )
+        .log_in(&[("login_id", "page.reset"), ("password", PASSWORD)])
         .await;
     assert_eq!(signed.location(), Some("/home"));
     let home = browser.get("/home").await;
@@ -574,7 +549,7 @@ async fn the_reset_pages_work_for_patients_and_clinic_admins() {
         .post("/contact/verify", &[("csrf", &csrf), ("channel", "email")])
         .await;
     assert_eq!(sent.location(), Some("/home?done=contact_code_sent"));
-    let code = code_in(&outbox_nth(&app, 1).await);
+    let code = code_in(&app.outbox(1).await.swap_remove(0));
     let proven = browser
         .post(
             "/contact/verify/confirm",
@@ -615,7 +590,7 @@ async fn the_reset_pages_work_for_patients_and_clinic_admins() {
         asked.location(),
         "the same next page for an unknown ID"
     );
-    let code = code_in(&outbox_nth(&app, 2).await);
+    let code = code_in(&app.outbox(2).await.swap_remove(1));
     let form = |code: &str, password: &str| {
         let (csrf, anonymous) = (csrf.clone(), &anonymous);
         let (code, password) = (code.to_owned(), password.to_owned());
@@ -667,7 +642,7 @@ async fn the_reset_pages_work_for_patients_and_clinic_admins() {
         .post("/forgot", &[("csrf", &csrf), ("login_id", &admin.login_id)])
         .await;
     assert_eq!(asked.location(), Some("/forgot?done=link_sent"));
-    let mail = outbox_nth(&app, 3).await;
+    let mail = app.outbox(3).await.swap_remove(2);
     assert!(mail.starts_with("To: boss@a.test\n"));
     let link = mail
         .lines()
