@@ -37,6 +37,7 @@ fn sample_entry(i: u64) -> Entry {
         session_hash: Some("ab".repeat(32)),
         request_id: Some(format!("0190f0c4-2222-7000-8000-{i:012}")),
         access: None,
+        subjects: Vec::new(),
     }
 }
 

@@ -172,11 +172,19 @@ pub enum Action {
     LinkClinic,
     /// See patients' requests to join one's clinic and approve or refuse them (FUNC-1).
     DecideJoin,
+    /// Set the clinic's booking rules, visit menus and doctors' hours (FUNC-2).
+    ManageSchedule,
+    /// Book, move, confirm, start, finish or cancel visits of the clinic's patients (FUNC-2).
+    BookVisit,
+    /// See the clinic's appointments with the patients' names: the reception worklist.
+    ReadWorklist,
+    /// See free slots of one's linked clinics, and book, move or cancel one's own visits.
+    BookOwnVisit,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 33] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -206,6 +214,10 @@ impl Action {
         Action::InvitePatient,
         Action::LinkClinic,
         Action::DecideJoin,
+        Action::ManageSchedule,
+        Action::BookVisit,
+        Action::ReadWorklist,
+        Action::BookOwnVisit,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -240,6 +252,10 @@ impl Action {
             Self::InvitePatient => "invite_patient",
             Self::LinkClinic => "link_clinic",
             Self::DecideJoin => "decide_join",
+            Self::ManageSchedule => "manage_schedule",
+            Self::BookVisit => "book_visit",
+            Self::ReadWorklist => "read_worklist",
+            Self::BookOwnVisit => "book_own_visit",
         }
     }
 
@@ -258,12 +274,17 @@ impl Action {
             | Self::AddMember
             | Self::ListCertificates
             | Self::DecideAccess
-            | Self::SetMemberPassword => (&[Admin], Scope::OwnClinic),
+            | Self::SetMemberPassword
+            | Self::ManageSchedule => (&[Admin], Scope::OwnClinic),
             Self::SetOwnEmail => (&[Admin, Doctor, Staff], Scope::OwnAccount),
-            Self::VerifyContact | Self::LinkClinic => (&[Patient], Scope::OwnAccount),
-            Self::RegisterPatient | Self::InvitePatient | Self::DecideJoin => {
-                (&[Admin, Doctor, Staff], Scope::OwnClinic)
+            Self::VerifyContact | Self::LinkClinic | Self::BookOwnVisit => {
+                (&[Patient], Scope::OwnAccount)
             }
+            Self::RegisterPatient
+            | Self::InvitePatient
+            | Self::DecideJoin
+            | Self::BookVisit
+            | Self::ReadWorklist => (&[Admin, Doctor, Staff], Scope::OwnClinic),
             Self::ReadPatient => (&[Admin, Doctor, Staff, Operator], Scope::OwnClinicOrGrant),
             Self::AcceptTerms | Self::ReadOwnProfile => (&[Patient], Scope::OwnAccount),
             Self::ListClinics

@@ -4,6 +4,7 @@ pub mod announcement;
 pub mod appointment;
 pub mod audit;
 pub mod authz;
+pub mod booking;
 pub mod code;
 pub mod crypto;
 pub mod emergency;

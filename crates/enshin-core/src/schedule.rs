@@ -23,6 +23,23 @@ pub enum Mode {
     InPerson,
 }
 
+impl Mode {
+    /// Stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::InPerson => "in_person",
+        }
+    }
+
+    /// The mode of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Online, Self::InPerson]
+            .into_iter()
+            .find(|m| m.as_str() == text)
+    }
+}
+
 /// First or repeat visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visit {
@@ -30,6 +47,23 @@ pub enum Visit {
     First,
     /// 再診.
     Repeat,
+}
+
+impl Visit {
+    /// Stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::Repeat => "repeat",
+        }
+    }
+
+    /// The visit of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::First, Self::Repeat]
+            .into_iter()
+            .find(|v| v.as_str() == text)
+    }
 }
 
 /// A visit menu of a clinic.

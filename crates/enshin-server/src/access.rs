@@ -36,6 +36,8 @@ pub struct Principal {
     pub session_id: Option<String>,
     /// Access beyond standing rights (see [`Entry::access`]).
     pub access: Option<String>,
+    /// Patient records a list showed (see [`Entry::subjects`]).
+    pub subjects: Vec<String>,
 }
 
 /// The facts of one request that handlers and extractors fill in.
@@ -62,6 +64,17 @@ impl AccessFacts {
             if access.is_some() {
                 principal.access = access;
             }
+        }
+    }
+
+    /// Notes the patient records a list answer shows, each one a read.
+    pub fn read_patients<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
+        if let Ok(mut slot) = self.0.lock()
+            && let Some(principal) = slot.as_mut()
+        {
+            principal
+                .subjects
+                .extend(ids.into_iter().map(str::to_owned));
         }
     }
 
@@ -132,6 +145,7 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
             .map(|id| to_hex(digest(&SHA256, id.as_bytes()).as_ref())),
         request_id,
         access: principal.as_ref().and_then(|p| p.access.clone()),
+        subjects: principal.map(|p| p.subjects).unwrap_or_default(),
     };
     match state.audit.record(entry).await {
         Ok(_) => response,

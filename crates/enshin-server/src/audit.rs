@@ -161,6 +161,7 @@ pub fn event_entry(listener: &str, action: &str) -> Entry {
         session_hash: None,
         request_id: None,
         access: None,
+        subjects: Vec::new(),
     }
 }
 

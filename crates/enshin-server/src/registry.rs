@@ -102,14 +102,19 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-/// The clinic's registry, opened, for one of its members.
-pub async fn registry(state: &AppState, auth: &Authenticated) -> Result<Vec<Listed>, ApiError> {
+/// The clinic's registry, opened, for one of its members; each record shown is a read in the
+/// access log.
+pub async fn registry(
+    state: &AppState,
+    auth: &Authenticated,
+    facts: &AccessFacts,
+) -> Result<Vec<Listed>, ApiError> {
     let Actor::Member { clinic_id, .. } = &auth.actor else {
         authorize(&auth.actor, Action::ReadPatient, Target::Service)?;
         return Err(ApiError::not_found());
     };
     authorize(&auth.actor, Action::ReadPatient, Target::Clinic(clinic_id))?;
-    Ok(state
+    let list = state
         .store
         .list_clinic_patients(
             &state.keyring,
@@ -117,15 +122,18 @@ pub async fn registry(state: &AppState, auth: &Authenticated) -> Result<Vec<List
             clinic_id,
             now_ms(),
         )
-        .await?)
+        .await?;
+    facts.read_patients(list.iter().map(|p| p.id.as_str()));
+    Ok(list)
 }
 
 /// `GET /api/v1/patients` (clinic listener): the registry, in kana order.
 pub async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
+    Extension(facts): Extension<AccessFacts>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let list: Vec<_> = registry(&state, &auth)
+    let list: Vec<_> = registry(&state, &auth, &facts)
         .await?
         .iter()
         .map(|p| {

@@ -15,8 +15,8 @@ use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
 use crate::{
-    announcements, certificates, console, emergency, grants, links, members, patients, registry,
-    reset, session,
+    announcements, booking, certificates, console, emergency, grants, links, members, patients,
+    registry, reset, schedule, session,
 };
 
 /// What handlers of one listener share.
@@ -100,7 +100,40 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/access-grants/{id}/approve", post(grants::approve))
             .route("/api/v1/access-grants/{id}/refuse", post(grants::refuse))
             .route("/api/v1/access-grants/{id}/end", post(grants::end))
-            .route("/api/v1/operator-access", get(grants::operator_access));
+            .route("/api/v1/operator-access", get(grants::operator_access))
+            .route(
+                "/api/v1/booking-settings",
+                get(schedule::get_settings).put(schedule::put_settings),
+            )
+            .route(
+                "/api/v1/menus",
+                get(schedule::list_menus).post(schedule::create_menu),
+            )
+            .route("/api/v1/menus/{id}/withdraw", post(schedule::withdraw_menu))
+            .route("/api/v1/menus/{id}/offer", post(schedule::offer_menu))
+            .route("/api/v1/doctors", get(schedule::list_doctors))
+            .route(
+                "/api/v1/doctors/{id}/hours",
+                get(schedule::get_week).put(schedule::put_week),
+            )
+            .route(
+                "/api/v1/doctors/{id}/days/{date}",
+                put(schedule::put_day).delete(schedule::delete_day),
+            )
+            .route("/api/v1/slots", get(booking::clinic_slots))
+            .route(
+                "/api/v1/appointments",
+                get(booking::clinic_list).post(booking::create),
+            )
+            .route("/api/v1/appointments/{id}", get(booking::read))
+            .route(
+                "/api/v1/appointments/{id}/state",
+                post(booking::change_state),
+            )
+            .route(
+                "/api/v1/appointments/{id}/reschedule",
+                post(booking::reschedule),
+            );
     }
     if listener == ListenerKind::Operator {
         router = router
@@ -162,7 +195,18 @@ pub fn router(state: AppState) -> Router {
             .route(
                 "/api/v1/join-requests",
                 get(links::join_requests).post(links::ask_to_join),
-            );
+            )
+            .route("/api/v1/clinics/{id}/offer", get(booking::patient_offer))
+            .route("/api/v1/clinics/{id}/slots", get(booking::patient_slots))
+            .route(
+                "/api/v1/appointments",
+                get(booking::patient_list).post(booking::create),
+            )
+            .route(
+                "/api/v1/appointments/{id}/reschedule",
+                post(booking::reschedule),
+            )
+            .route("/api/v1/appointments/{id}/cancel", post(booking::cancel));
     }
     let router = crate::web::pages(router, listener);
     // Every route above is closed while suspended (AVAIL-4) and gets an access-log entry, the

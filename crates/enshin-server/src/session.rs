@@ -245,6 +245,7 @@ pub async fn sign_in(
             clinic_id: r.clinic_id.clone(),
             session_id: None,
             access: None,
+            subjects: Vec::new(),
         });
     }
     let usable = record.as_ref().filter(|r| {
@@ -334,6 +335,7 @@ pub async fn sign_in(
         clinic_id: account.clinic_id.clone(),
         session_id: Some(id.clone()),
         access: account.emergency_until.map(|_| "emergency".to_owned()),
+        subjects: Vec::new(),
     });
     let expires_at = policy_for(state, kind.as_str()).expires_at(SessionTimes {
         created_at: now,
@@ -467,6 +469,7 @@ impl Authenticated {
                 clinic_id: session.clinic_id.clone(),
                 session_id: Some(session.id.clone()),
                 access: session.emergency_until.map(|_| "emergency".to_owned()),
+                subjects: Vec::new(),
             });
         }
         let actor = match (

@@ -2,6 +2,7 @@
 //! durable private files and the keyring of per-clinic data keys.
 
 pub mod announcements;
+pub mod appointments;
 pub mod audit;
 pub mod certificates;
 pub mod codes;
@@ -17,6 +18,7 @@ pub mod operators;
 pub mod patients;
 pub mod people;
 pub mod registry;
+pub mod schedule;
 pub mod sessions;
 pub mod suspensions;
 

@@ -47,4 +47,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0012, "password_resets"),
     (0013, "patient_links"),
     (0014, "join_requests"),
+    (0015, "booking"),
 ];

@@ -205,6 +205,30 @@ pub fn test_layers(dir: &Path, database_url: Option<&str>) -> Layers {
     layers
 }
 
+/// Copies a data directory for a second instance, leaving out what belongs to one instance.
+fn copy_data_dir(from: &Path, to: &Path) {
+    const OWN: [&str; 5] = [
+        "audit-writer.key",
+        "serve.lock",
+        "ports.json",
+        "audit-checkpoints.log",
+        "outbox",
+    ];
+    std::fs::create_dir_all(to).expect("data dir copy");
+    for entry in std::fs::read_dir(from).expect("data dir").flatten() {
+        let name = entry.file_name();
+        if OWN.iter().any(|own| name == *own) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_data_dir(&path, &to.join(&name));
+        } else {
+            std::fs::copy(&path, to.join(&name)).expect("copy a data file");
+        }
+    }
+}
+
 /// A clinic member made for a test.
 #[derive(Debug, Clone)]
 pub struct TestMember {
@@ -508,6 +532,33 @@ impl TestApp {
             login_id,
             password,
         }
+    }
+
+    /// A second instance on the same PostgreSQL database (`None` on SQLite): a copy of this
+    /// one's data directory (PKI, master key, keyring) without its access-log writer key, lock
+    /// and ports, so it registers as a writer of its own, as a second server would.
+    pub async fn second_instance(&self) -> Option<TestApp> {
+        let url = self.config.database_url.clone()?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_data_dir(&self.config.data_dir, &dir.path().join("data"));
+        let layers = test_layers(dir.path(), Some(&url));
+        let config = layers.resolve().expect("test config");
+        let (running, _report) = enshin_server::launch(&config)
+            .await
+            .expect("second instance starts");
+        Some(TestApp {
+            addrs: running.addrs(),
+            running: Some(running),
+            config,
+            ca_pem: self.ca_pem.clone(),
+            ca: ServiceCa::from_pem(
+                &self.ca_pem,
+                &std::fs::read_to_string(self.config.data_dir.join("pki/ca.key")).expect("CA key"),
+            )
+            .expect("CA loads"),
+            dir,
+            _db: None,
+        })
     }
 
     /// Shuts the server down gracefully.

@@ -77,6 +77,10 @@ pub struct Entry {
     /// Absent otherwise, so entries written before it existed keep their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<String>,
+    /// The patient records a list answer showed (the registry, the worklist, a search, an
+    /// export): each is a read (LOG-1). Absent otherwise, like `access`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
 }
 
 /// An entry as written: by which writer, at which index, after which leaf.
@@ -150,6 +154,7 @@ mod tests {
             session_hash: Some("ab".repeat(32)),
             request_id: Some("0190-dddd".into()),
             access: None,
+            subjects: Vec::new(),
         }
     }
 

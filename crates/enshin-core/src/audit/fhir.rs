@@ -122,6 +122,7 @@ mod tests {
             session_hash: None,
             request_id: None,
             access: None,
+            subjects: Vec::new(),
         };
         let sealed = Sealed::new("w1", 3, &NO_PREVIOUS, entry);
         let b = bundle([&sealed], 0);

@@ -226,6 +226,7 @@ mod tests {
             session_hash: None,
             request_id: None,
             access: None,
+            subjects: Vec::new(),
         }
     }
 

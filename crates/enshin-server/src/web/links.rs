@@ -2,12 +2,14 @@
 //! (FUNC-1 (a)). The same functions as the JSON API.
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
+use crate::access::AccessFacts;
 use crate::clock::japan_time;
 use crate::error::ApiError;
 use crate::links::{
@@ -49,11 +51,12 @@ async fn patients_view(
     state: &AppState,
     page: &Page,
     auth: &Authenticated,
+    facts: &AccessFacts,
     new: NewPatient,
     err: Option<&ApiError>,
 ) -> Response {
     let (list, requests, clinic_code) = match tokio::try_join!(
-        registry(state, auth),
+        registry(state, auth, facts),
         open_requests(state, auth),
         clinic_code(state, auth)
     ) {
@@ -97,8 +100,9 @@ pub async fn patients_page(
     State(state): State<AppState>,
     page: Page,
     SignedIn(auth): SignedIn,
+    Extension(facts): Extension<AccessFacts>,
 ) -> Response {
-    patients_view(&state, &page, &auth, NewPatient::default(), None).await
+    patients_view(&state, &page, &auth, &facts, NewPatient::default(), None).await
 }
 
 /// The add-patient form.
@@ -117,6 +121,7 @@ pub async fn add(
     State(state): State<AppState>,
     page: Page,
     SignedIn(auth): SignedIn,
+    Extension(facts): Extension<AccessFacts>,
     Posted(form): Posted<PatientForm>,
 ) -> Response {
     let new = NewPatient {
@@ -140,7 +145,7 @@ pub async fn add(
                 given_name_kana: cut(&new.given_name_kana),
                 birth_date: new.birth_date.chars().take(10).collect(),
             };
-            patients_view(&state, &page, &auth, typed, Some(&e)).await
+            patients_view(&state, &page, &auth, &facts, typed, Some(&e)).await
         }
     }
 }

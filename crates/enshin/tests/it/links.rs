@@ -9,7 +9,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
 /// A clinic's PC with a logged-in staff member and one registry record.
-async fn clinic(app: &TestApp, name: &str) -> (String, Client, String, String) {
+pub(crate) async fn clinic(app: &TestApp, name: &str) -> (String, Client, String, String) {
     let id = app.add_clinic(name).await;
     let pc = app.clinic_client(&id).await;
     let staff = app.add_member(&id, Role::Staff).await;
@@ -37,7 +37,7 @@ async fn clinic(app: &TestApp, name: &str) -> (String, Client, String, String) {
     (id, pc, token, record["id"].as_str().unwrap().to_owned())
 }
 
-async fn patient(app: &TestApp, login_id: &str) -> String {
+pub(crate) async fn patient(app: &TestApp, login_id: &str) -> String {
     let client = app.client();
     let (status, _) = call(
         &client,
@@ -64,7 +64,12 @@ async fn patient(app: &TestApp, login_id: &str) -> String {
     session["token"].as_str().unwrap().to_owned()
 }
 
-async fn invite(app: &TestApp, pc: &Client, token: &str, record: &str) -> (StatusCode, Value) {
+pub(crate) async fn invite(
+    app: &TestApp,
+    pc: &Client,
+    token: &str,
+    record: &str,
+) -> (StatusCode, Value) {
     call(
         pc,
         Method::POST,
@@ -75,7 +80,7 @@ async fn invite(app: &TestApp, pc: &Client, token: &str, record: &str) -> (Statu
     .await
 }
 
-async fn redeem(app: &TestApp, token: &str, code: &str) -> (StatusCode, Value) {
+pub(crate) async fn redeem(app: &TestApp, token: &str, code: &str) -> (StatusCode, Value) {
     call(
         &app.client(),
         Method::POST,

@@ -150,7 +150,104 @@ async fn every_route_follows_the_matrix_for_every_principal() {
         .ask_access("g-api-matrix", &a, &operator.id, &asked, now)
         .await
         .unwrap();
+    // A menu of A, and an appointment of the patient with A's doctor tomorrow.
+    let doctor_of_a = principals[1].member.id.clone();
+    let menu = enshin_core::schedule::Menu::new(
+        "再診",
+        enshin_core::schedule::Mode::Online,
+        enshin_core::schedule::Visit::Repeat,
+        15,
+        0,
+    )
+    .unwrap();
+    app.store()
+        .add_menu("m-matrix", &a, &menu, now)
+        .await
+        .unwrap();
+    app.store()
+        .book_appointment(
+            &enshin_store::appointments::NewAppointment {
+                id: "ap-matrix",
+                clinic_id: &a,
+                clinic_patient_id: "p-matrix",
+                doctor_id: &doctor_of_a,
+                menu_id: "m-matrix",
+                starts_at: now + 86_400_000,
+                ends_at: now + 86_400_000 + 900_000,
+                state: enshin_core::appointment::State::Confirmed,
+                booked_by: &doctor_of_a,
+            },
+            now,
+        )
+        .await
+        .unwrap();
     let rows: Vec<Row> = vec![
+        (
+            "menus",
+            Method::GET,
+            Box::new(|_| "/api/v1/menus".into()),
+            Action::BookVisit,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 200, 200, 200],
+            None,
+        ),
+        (
+            "add a menu",
+            Method::POST,
+            Box::new(|_| "/api/v1/menus".into()),
+            Action::ManageSchedule,
+            own_clinic(),
+            StatusCode::CREATED,
+            [201, 403, 403, 201],
+            Some(Box::new(
+                |_| json!({ "name": "初診", "mode": "in_person", "visit": "first", "minutes": 30, "fee_yen": 2880 }),
+            )),
+        ),
+        (
+            "booking settings",
+            Method::PUT,
+            Box::new(|_| "/api/v1/booking-settings".into()),
+            Action::ManageSchedule,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 403, 403, 200],
+            Some(Box::new(
+                |_| json!({ "self_booking": true, "cancel_deadline_minutes": 120 }),
+            )),
+        ),
+        (
+            "a doctor's hours",
+            Method::PUT,
+            Box::new(move |_| format!("/api/v1/doctors/{doctor_of_a}/hours")),
+            Action::ManageSchedule,
+            target_in_a(),
+            StatusCode::NO_CONTENT,
+            [204, 403, 403, 404],
+            Some(Box::new(
+                |_| json!({ "hours": [{ "weekday": 1, "start": "09:00", "end": "12:00" }] }),
+            )),
+        ),
+        (
+            "worklist",
+            Method::GET,
+            Box::new(|_| "/api/v1/appointments".into()),
+            Action::ReadWorklist,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 200, 200, 200],
+            None,
+        ),
+        (
+            "read an appointment",
+            Method::GET,
+            Box::new(|_| "/api/v1/appointments/ap-matrix".into()),
+            Action::ReadWorklist,
+            target_in_a(),
+            StatusCode::OK,
+            [200, 200, 200, 404],
+            None,
+        ),
         (
             "me",
             Method::GET,
