@@ -93,3 +93,34 @@ pub fn admin_reset_link(link: &str, minutes: i64) -> Letter {
         sms: String::new(),
     }
 }
+
+/// When a visit reminder goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderKind {
+    /// The day before.
+    DayBefore,
+    /// About an hour before.
+    HourBefore,
+}
+
+/// A visit reminder to a patient: only that a visit is coming and where to see it. The clinic,
+/// the time and the menu stay in the app, since which clinic a person sees is A-class (DATA-2).
+pub fn reminder(kind: ReminderKind, link: &str) -> Letter {
+    let (ja, en) = match kind {
+        ReminderKind::DayBefore => ("明日", "tomorrow"),
+        ReminderKind::HourBefore => ("まもなく(約1時間後)", "in about an hour"),
+    };
+    Letter {
+        subject: "【遠診】ご予約のお知らせ / Visit reminder".into(),
+        body: format!(
+            "{ja}、遠診でのご予約があります。日時と内容は、ログインして「予約」でご確認ください。\n\
+             ご都合が悪くなった場合は、同じ画面から変更・キャンセルできます(締切後はクリニックへお電話ください)。\n\n\
+             You have a visit booked through enshin {en}. Log in and open \"Appointments\" to see when\n\
+             and where; you can move or cancel it there (after the clinic's deadline, please call them).\n\n\
+             {link}\n"
+        ),
+        sms: format!(
+            "遠診: {ja}ご予約があります。アプリでご確認ください。/ enshin: visit {en}. {link}"
+        ),
+    }
+}

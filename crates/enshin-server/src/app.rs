@@ -312,6 +312,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         senders,
         stopped.clone(),
     ));
+    tasks.push(crate::reminders::spawn(state.clone(), stopped.clone()));
     tasks.push(tokio::spawn(clinic_tls.keep_current(
         store.clone(),
         ca,

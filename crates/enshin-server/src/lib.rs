@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod patients;
 pub mod people;
 pub mod registry;
+pub mod reminders;
 pub mod reset;
 pub mod routes;
 pub mod schedule;

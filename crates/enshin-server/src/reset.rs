@@ -70,7 +70,7 @@ fn code_context<'a>(id: &'a str) -> FieldContext<'a> {
 }
 
 /// The patient's proven contact on `channel` (opened from the sealed profile), if any.
-async fn proven_contact(
+pub(crate) async fn proven_contact(
     state: &AppState,
     account_id: &str,
     channel: Channel,

@@ -784,3 +784,86 @@ async fn fifty_concurrent_requests_for_one_slot_book_it_exactly_once() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn reminders_go_out_once_a_day_and_an_hour_before_without_patient_data() {
+    let app = spawn_app().await;
+    let (a, staff_pc, staff, record) = clinic(&app, "やまだ内科").await;
+    let (_, _, doctor, menu) = bookable(&app, &a).await;
+    let token = patient(&app, "reminded").await;
+    let (_, inv) = invite(&app, &staff_pc, &staff, &record).await;
+    redeem(&app, &token, inv["code"].as_str().unwrap()).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let hour = 3_600_000;
+    for (id, starts_at, state) in [
+        (
+            "soon",
+            now + hour / 2,
+            enshin_core::appointment::State::Confirmed,
+        ),
+        (
+            "later",
+            now + 5 * hour,
+            enshin_core::appointment::State::Confirmed,
+        ),
+        (
+            "asked",
+            now + 6 * hour,
+            enshin_core::appointment::State::Requested,
+        ),
+        (
+            "far",
+            now + 48 * hour,
+            enshin_core::appointment::State::Confirmed,
+        ),
+    ] {
+        app.store()
+            .book_appointment(
+                &enshin_store::appointments::NewAppointment {
+                    id,
+                    clinic_id: &a,
+                    clinic_patient_id: &record,
+                    doctor_id: &doctor,
+                    menu_id: &menu,
+                    starts_at,
+                    ends_at: starts_at + 900_000,
+                    state,
+                    booked_by: &doctor,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    // "soon" gets the hour reminder only, "later" the day one; a request and a visit two days
+    // away get nothing yet.
+    enshin_server::reminders::send_due(app.state(), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        enshin_server::reminders::send_due(app.state(), now)
+            .await
+            .unwrap(),
+        0,
+        "nothing twice"
+    );
+    let mails = app.outbox(2).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert!(mails.iter().any(|m| m.contains("まもなく")));
+    assert!(mails.iter().any(|m| m.contains("明日")));
+    for m in &mails {
+        assert!(m.contains("p@mail.test"));
+        for secret in ["やまだ内科", "山田", "ヤマダ", "再診", "1948"] {
+            assert!(!m.contains(secret), "{secret} in a reminder: {m}");
+        }
+    }
+    // Four and a half hours on, "later" gets its hour reminder.
+    enshin_server::reminders::send_due(app.state(), now + 9 * hour / 2)
+        .await
+        .unwrap();
+    assert_eq!(app.outbox(3).await.len(), 3);
+    app.stop().await;
+}
