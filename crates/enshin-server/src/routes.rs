@@ -222,6 +222,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(crate::web::stylesheet))
+        .route("/static/worklist.js", get(crate::web::worklist_script))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

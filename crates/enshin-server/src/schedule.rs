@@ -470,22 +470,33 @@ pub async fn put_day(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An admin removes a doctor's exception of one day: the week applies again.
+pub async fn clear_day(
+    state: &AppState,
+    auth: &Authenticated,
+    doctor_id: &str,
+    day: &str,
+) -> Result<(), ApiError> {
+    let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+    doctor_of(state, clinic_id, doctor_id).await?;
+    let date = parse_date("date", day)?;
+    if state
+        .store
+        .clear_exception(clinic_id, doctor_id, date)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
 /// `DELETE /api/v1/doctors/{id}/days/{date}` (clinic admin) → 204: the week applies again.
 pub async fn delete_day(
     State(state): State<AppState>,
     auth: Authenticated,
     Path((doctor_id, day)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::ManageSchedule)?;
-    doctor_of(&state, clinic_id, &doctor_id).await?;
-    let date = parse_date("date", &day)?;
-    if state
-        .store
-        .clear_exception(clinic_id, &doctor_id, date)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    clear_day(&state, &auth, &doctor_id, &day).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -61,6 +61,12 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "join_approved" => t.join_approved,
         "join_refused" => t.join_refused,
         "join_requested" => t.join_requested,
+        "booked" => t.b.booked,
+        "requested" => t.b.requested,
+        "cancelled" => t.b.cancelled,
+        "moved" => t.b.moved,
+        "saved" => t.b.saved,
+        "state_changed" => t.b.state_changed,
         _ => return None,
     })
 }

@@ -4,6 +4,8 @@
 
 mod access;
 mod account;
+mod booking;
+pub mod booking_texts;
 mod clinic;
 mod console;
 mod context;
@@ -41,6 +43,16 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/clinics", get(links::clinics_page).post(links::link))
             .route("/link", get(links::link_page))
             .route("/clinics/join", post(links::join))
+            .route("/clinics/{id}/book", get(booking::book_page))
+            .route(
+                "/appointments",
+                get(booking::appointments_page).post(booking::book),
+            )
+            .route("/appointments/{id}/cancel", post(booking::cancel))
+            .route(
+                "/appointments/{id}/move",
+                get(booking::move_page).post(booking::move_visit),
+            )
             .route("/contact/verify/confirm", post(account::contact_confirm))
             .route(
                 "/register",
@@ -77,6 +89,25 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/patients", get(links::patients_page).post(links::add))
             .route("/patients/{id}/invitation", post(links::invitation))
             .route(
+                "/patients/{id}/book",
+                get(booking::member_book_page).post(booking::member_book),
+            )
+            .route("/worklist", get(booking::worklist_page))
+            .route("/worklist/rows", get(booking::worklist_rows_page))
+            .route("/worklist/stamp", get(booking::worklist_stamp))
+            .route("/appointments/{id}/state", post(booking::change_state))
+            .route("/schedule", get(booking::schedule_page))
+            .route("/schedule/settings", post(booking::settings))
+            .route("/schedule/menus", post(booking::menu))
+            .route("/schedule/menus/{id}/withdraw", post(booking::withdraw))
+            .route("/schedule/menus/{id}/offer", post(booking::reoffer))
+            .route("/schedule/doctors/{id}/hours", post(booking::week))
+            .route("/schedule/doctors/{id}/days", post(booking::day))
+            .route(
+                "/schedule/doctors/{id}/days/{date}/remove",
+                post(booking::remove_day),
+            )
+            .route(
                 "/patients/requests/{id}/approve",
                 post(links::approve_request),
             )
@@ -99,6 +130,9 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
 pub fn error_page(parts: &axum::http::request::Parts, err: &ApiError) -> axum::response::Response {
     context::Page::of(parts).error(None, err)
 }
+
+/// The worklist's script (see [`booking::worklist_script`]).
+pub use booking::worklist_script;
 
 /// The one stylesheet; not personal, so it may be cached.
 pub async fn stylesheet() -> impl IntoResponse {

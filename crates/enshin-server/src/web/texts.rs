@@ -43,6 +43,8 @@ impl Lang {
 pub struct Texts {
     /// The language.
     pub lang: Lang,
+    /// The booking, worklist and schedule pages.
+    pub b: &'static super::booking_texts::BookingTexts,
     /// The code of the other language, for the switch.
     pub other_code: &'static str,
     /// The name of the other language, in that language.
@@ -541,6 +543,7 @@ pub struct Texts {
 
 /// 日本語.
 pub static JA: Texts = Texts {
+    b: &super::booking_texts::JA,
     lang: Lang::Ja,
     other_code: "en",
     other_label: "English",
@@ -793,6 +796,7 @@ pub static JA: Texts = Texts {
 
 /// English.
 pub static EN: Texts = Texts {
+    b: &super::booking_texts::EN,
     lang: Lang::En,
     other_code: "ja",
     other_label: "日本語",
@@ -1145,6 +1149,13 @@ impl Texts {
             "too_soon" => "サービス変更は適用日の14日以上前に告知する必要があります。",
             "no_access_grant" => "承認されたアクセスがないため、患者情報は表示できません。",
             "grant_not_open_to_this" => "このアクセスはすでに判断済みか、終了しています。",
+            "slot_taken" => "この日時は、たった今ほかの予約で埋まりました。別の日時を選んでください。",
+            "slot_not_offered" => "この日時は予約できません。空いている日時から選んでください。",
+            "slot_past" => "この日時はすでに過ぎています。",
+            "too_late_to_change" => "変更・キャンセルの締切を過ぎています。クリニックへお電話ください。",
+            "invalid_state_change" => "この予約の状態では、その操作はできません。",
+            "appointment_changed" => "この予約は他の人が変更しました。画面を開き直してください。",
+            "invalid_settings" => "締切は0〜10080分、タイムゾーンは正しい名前(例 Asia/Tokyo)にしてください。",
             _ => "エラーが発生しました。もう一度お試しください。",
         }
         .to_owned()

@@ -867,3 +867,232 @@ async fn reminders_go_out_once_a_day_and_an_hour_before_without_patient_data() {
     assert_eq!(app.outbox(3).await.len(), 3);
     app.stop().await;
 }
+
+/// The `value` of the first hidden input `name` after `from` in a page.
+fn field_after<'a>(body: &'a str, from: usize, name: &str) -> &'a str {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body[from..].find(&marker).expect(name) + from + marker.len();
+    &body[at..at + body[at..].find('"').unwrap()]
+}
+
+#[tokio::test]
+async fn the_booking_pages_book_move_and_cancel_and_the_worklist_shows_and_moves_the_visit() {
+    let app = spawn_app().await;
+    let (a, staff_pc, staff, record) = clinic(&app, "A").await;
+    let (_, _, _, menu) = bookable(&app, &a).await;
+    let rules = enshin_core::booking::Settings::new("Asia/Tokyo", false, 60).unwrap();
+    app.store().set_booking_settings(&a, &rules).await.unwrap();
+    patient(&app, "page.booker").await;
+    let phone = app.patient_browser();
+    phone
+        .log_in(&[("login_id", "page.booker"), ("password", "Blue-Kettle-42")])
+        .await;
+    // Not linked: the clinic's booking page is a 404 page.
+    assert_eq!(
+        phone.get(&format!("/clinics/{a}/book")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let (_, inv) = invite(&app, &staff_pc, &staff, &record).await;
+    let csrf = phone.get("/clinics").await.csrf();
+    let code = inv["code"].as_str().unwrap();
+    phone
+        .post("/clinics", &[("csrf", &csrf), ("code", code)])
+        .await;
+
+    let mine = phone.get("/appointments").await;
+    assert!(
+        mine.body.contains(&format!("/clinics/{a}/book")),
+        "{}",
+        mine.body
+    );
+    let menus = phone.get(&format!("/clinics/{a}/book")).await;
+    assert!(menus.body.contains("再診(オンライン)"));
+    let tomorrow = tomorrow_in_tokyo();
+    let slots = phone
+        .get(&format!("/clinics/{a}/book?menu_id={menu}&from={tomorrow}"))
+        .await;
+    assert_eq!(slots.status, StatusCode::OK);
+    let first = slots.body.find("class=\"slot\"").expect("a slot button");
+    let form_at = slots.body[..first].rfind("<form").unwrap();
+    let start = field_after(&slots.body, form_at, "start").to_owned();
+    let doctor = field_after(&slots.body, form_at, "doctor_id").to_owned();
+    assert!(start.starts_with(&format!("{tomorrow}T09:00")), "{start}");
+
+    // The clinic's worklist before, and its stamp.
+    let desk = app
+        .member_browser(&app.add_member(&a, Role::Staff).await)
+        .await;
+    let list = desk.get(&format!("/worklist?date={tomorrow}")).await;
+    assert!(
+        list.body
+            .contains("<script type=\"module\" src=\"/static/worklist.js\"></script>")
+    );
+    let stamp_before = desk
+        .get(&format!("/worklist/stamp?date={tomorrow}"))
+        .await
+        .body;
+
+    let csrf = slots.csrf();
+    let booked = phone
+        .post(
+            "/appointments",
+            &[
+                ("csrf", &csrf),
+                ("clinic_id", &a),
+                ("menu_id", &menu),
+                ("doctor_id", &doctor),
+                ("start", &start),
+            ],
+        )
+        .await;
+    assert_eq!(booked.location(), Some("/appointments?done=requested"));
+    let mine = phone.get("/appointments?done=requested").await;
+    assert!(mine.body.contains("承認待ち"), "{}", mine.body);
+    // The same slot again: the page says it is not offered, in Japanese.
+    let again = phone
+        .post(
+            "/appointments",
+            &[
+                ("csrf", &csrf),
+                ("clinic_id", &a),
+                ("menu_id", &menu),
+                ("doctor_id", &doctor),
+                ("start", &start),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        again.body.contains("この日時は予約できません"),
+        "{}",
+        again.body
+    );
+
+    // The worklist's stamp changed; its rows show the patient and a confirm button.
+    let stamp_after = desk
+        .get(&format!("/worklist/stamp?date={tomorrow}"))
+        .await
+        .body;
+    assert_ne!(stamp_before, stamp_after);
+    assert!(!stamp_after.contains("ヤマダ"));
+    let rows = desk.get(&format!("/worklist/rows?date={tomorrow}")).await;
+    assert!(rows.body.contains("山田 花子") && rows.body.contains("ヤマダ ハナコ"));
+    let id_at = rows.body.find("/appointments/").unwrap() + "/appointments/".len();
+    let id = rows.body[id_at..id_at + rows.body[id_at..].find('/').unwrap()].to_owned();
+    let csrf = desk.get("/worklist").await.csrf();
+    let confirmed = desk
+        .post(
+            &format!("/appointments/{id}/state"),
+            &[
+                ("csrf", &csrf),
+                ("state", "confirmed"),
+                ("date", &tomorrow),
+                ("doctor_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    assert!(
+        confirmed
+            .location()
+            .unwrap()
+            .starts_with(&format!("/worklist?date={tomorrow}"))
+    );
+    assert!(phone.get("/appointments").await.body.contains("確定"));
+
+    // The patient moves it, then cancels it.
+    let moving = phone
+        .get(&format!("/appointments/{id}/move?from={tomorrow}"))
+        .await;
+    assert_eq!(moving.status, StatusCode::OK);
+    let later_at = moving
+        .body
+        .find(&format!("value=\"{tomorrow}T10:00"))
+        .unwrap();
+    let later = field_after(&moving.body, later_at - 40, "start").to_owned();
+    let moved = phone
+        .post(
+            &format!("/appointments/{id}/move"),
+            &[("csrf", &moving.csrf()), ("start", &later)],
+        )
+        .await;
+    assert_eq!(moved.location(), Some("/appointments?done=moved"), "{}", moved.body);
+    let page = phone.get("/appointments").await;
+    assert!(page.body.contains("10:00"), "{}", page.body);
+    let cancelled = phone
+        .post(
+            &format!("/appointments/{id}/cancel"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(cancelled.location(), Some("/appointments?done=cancelled"));
+    assert!(phone.get("/appointments").await.body.contains("キャンセル"));
+
+    // Hostile and malformed form input: a clear page, never a 500.
+    for fields in [
+        vec![
+            ("clinic_id", a.as_str()),
+            ("menu_id", "<script>"),
+            ("doctor_id", &doctor),
+            ("start", &start),
+        ],
+        vec![
+            ("clinic_id", a.as_str()),
+            ("menu_id", &menu),
+            ("doctor_id", &doctor),
+            ("start", "'; DROP TABLE appointments; --"),
+        ],
+        vec![
+            ("clinic_id", "../../etc"),
+            ("menu_id", &menu),
+            ("doctor_id", &doctor),
+            ("start", &start),
+        ],
+    ] {
+        let csrf = phone.get("/appointments").await.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend(fields);
+        let answer = phone.post("/appointments", &all).await;
+        assert!(
+            answer.status.is_client_error(),
+            "{:?}: {}",
+            answer.status,
+            answer.body
+        );
+        assert!(!answer.body.contains("<script>"), "escaped");
+    }
+    let too_big = "x".repeat(100 * 1024);
+    let csrf = phone.get("/appointments").await.csrf();
+    let answer = phone
+        .post("/appointments", &[("csrf", &csrf), ("start", &too_big)])
+        .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // The admin's booking setup: a withdrawn menu is no longer offered to patients.
+    let admin = app
+        .member_browser(&app.add_member(&a, Role::Admin).await)
+        .await;
+    let setup = admin.get("/schedule").await;
+    assert_eq!(setup.status, StatusCode::OK);
+    let withdrawn = admin
+        .post(
+            &format!("/schedule/menus/{menu}/withdraw"),
+            &[("csrf", &setup.csrf())],
+        )
+        .await;
+    assert_eq!(withdrawn.location(), Some("/schedule?done=saved"));
+    let menus = phone.get(&format!("/clinics/{a}/book")).await;
+    assert!(!menus.body.contains("再診(オンライン)"));
+    let bad = admin
+        .post(
+            "/schedule/settings",
+            &[
+                ("csrf", &setup.csrf()),
+                ("cancel_deadline_minutes", "soon"),
+                ("time_zone", "Asia/Tokyo"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}

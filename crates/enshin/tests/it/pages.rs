@@ -6,7 +6,7 @@ use enshin_core::people::Role;
 use enshin_testkit::{Answer, Browser, TestMember, spawn_app};
 use reqwest::StatusCode;
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PASSWORD: &str = "Blue-Kettle-42";
 
 fn terms_version() -> &'static str {
@@ -85,8 +85,15 @@ fn assert_page_headers(answer: &Answer, what: &str) {
     );
     assert_eq!(header("cache-control"), "no-store", "{what}");
     // A strict CSP allows no inline code; a page with some would break in browsers.
+    // The only script is a same-origin file; no page has an inline one.
+    let scripts = answer.body.matches("<script").count();
+    let files = answer
+        .body
+        .matches("<script type=\"module\" src=\"/static/")
+        .count();
+    assert_eq!(scripts, files, "{what} has an inline script");
     for inline in [
-        "<script",
+        "<script>",
         " style=",
         " onclick=",
         " onerror=",

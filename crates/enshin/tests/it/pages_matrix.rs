@@ -76,6 +76,48 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
     // (label, path, form fields or None for GET, action, on what, answer when allowed, expected)
     let rows: Vec<Row> = vec![
         (
+            "worklist",
+            "/worklist".into(),
+            None,
+            Action::ReadWorklist,
+            On::OwnClinic,
+            200,
+            [200; 4],
+        ),
+        (
+            "worklist stamp",
+            "/worklist/stamp".into(),
+            None,
+            Action::ReadWorklist,
+            On::OwnClinic,
+            200,
+            [200; 4],
+        ),
+        (
+            "booking setup",
+            "/schedule".into(),
+            None,
+            Action::ManageSchedule,
+            On::OwnClinic,
+            200,
+            [200, 403, 403, 200],
+        ),
+        (
+            "add a menu",
+            "/schedule/menus".into(),
+            Some(vec![
+                ("name", "再診"),
+                ("mode", "online"),
+                ("visit", "repeat"),
+                ("minutes", "15"),
+                ("fee_yen", "0"),
+            ]),
+            Action::ManageSchedule,
+            On::OwnClinic,
+            303,
+            [303, 403, 403, 303],
+        ),
+        (
             "start page",
             "/home".into(),
             None,
