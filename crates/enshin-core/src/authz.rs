@@ -180,11 +180,13 @@ pub enum Action {
     ReadWorklist,
     /// See free slots of one's linked clinics, and book, move or cancel one's own visits.
     BookOwnVisit,
+    /// Import the clinic's registry from CSV, or export it (A-class, in bulk).
+    TransferRegistry,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -218,6 +220,7 @@ impl Action {
         Action::BookVisit,
         Action::ReadWorklist,
         Action::BookOwnVisit,
+        Action::TransferRegistry,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -256,6 +259,7 @@ impl Action {
             Self::BookVisit => "book_visit",
             Self::ReadWorklist => "read_worklist",
             Self::BookOwnVisit => "book_own_visit",
+            Self::TransferRegistry => "transfer_registry",
         }
     }
 
@@ -275,7 +279,8 @@ impl Action {
             | Self::ListCertificates
             | Self::DecideAccess
             | Self::SetMemberPassword
-            | Self::ManageSchedule => (&[Admin], Scope::OwnClinic),
+            | Self::ManageSchedule
+            | Self::TransferRegistry => (&[Admin], Scope::OwnClinic),
             Self::SetOwnEmail => (&[Admin, Doctor, Staff], Scope::OwnAccount),
             Self::VerifyContact | Self::LinkClinic | Self::BookOwnVisit => {
                 (&[Patient], Scope::OwnAccount)

@@ -43,6 +43,15 @@ pub enum Problem {
     /// Neither an e-mail address nor a phone number was given.
     #[error("give an e-mail address or a phone number (needed to reset the password)")]
     NoContact,
+    /// Not one of the sexes of the registry.
+    #[error("must be male, female, other or unknown (男, 女, その他, 不明)")]
+    Sex,
+    /// Not a clinic card number.
+    #[error("must have 1 to 20 letters, digits or hyphens")]
+    CardNumber,
+    /// Neither an e-mail address nor a phone number.
+    #[error("must be a phone number or an e-mail address")]
+    Contact,
 }
 
 impl Problem {
@@ -58,6 +67,9 @@ impl Problem {
             Self::Email => "email",
             Self::Phone => "phone",
             Self::NoContact => "no_contact",
+            Self::Sex => "sex",
+            Self::CardNumber => "card_number",
+            Self::Contact => "contact",
         }
     }
 }
@@ -165,9 +177,69 @@ pub fn phone(typed: &str) -> Result<String, FieldError> {
     }
 }
 
+/// A registry sex (FHIR administrative gender codes), typed in English or Japanese; empty
+/// stays empty (not recorded).
+pub fn sex(typed: &str) -> Result<String, FieldError> {
+    let value = normalize(typed.trim()).to_lowercase();
+    let code = match value.as_str() {
+        "" => "",
+        "male" | "m" | "男" | "男性" => "male",
+        "female" | "f" | "女" | "女性" => "female",
+        "other" | "その他" => "other",
+        "unknown" | "不明" => "unknown",
+        _ => return Err(err("sex", Problem::Sex)),
+    };
+    Ok(code.to_owned())
+}
+
+/// A clinic card number (診察券番号): NFKC (full-width digits become ASCII), upper case, 1–20
+/// ASCII letters, digits or hyphens; empty stays empty.
+pub fn card_number(typed: &str) -> Result<String, FieldError> {
+    let value = normalize(typed.trim()).to_uppercase();
+    if value.is_empty() {
+        return Ok(value);
+    }
+    if value.len() <= 20
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        Ok(value)
+    } else {
+        Err(err("card_number", Problem::CardNumber))
+    }
+}
+
+/// A registry contact: a phone number or an e-mail address; empty stays empty.
+pub fn contact(typed: &str) -> Result<String, FieldError> {
+    let value = typed.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    phone(value)
+        .or_else(|_| email(value))
+        .map_err(|_| err("contact", Problem::Contact))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sex_card_number_and_contact_are_normalised_or_refused() {
+        assert_eq!(sex("女").unwrap(), "female");
+        assert_eq!(sex(" Male ").unwrap(), "male");
+        assert_eq!(sex("").unwrap(), "");
+        assert_eq!(sex("x").unwrap_err().problem, Problem::Sex);
+        assert_eq!(card_number("ａ０１２３").unwrap(), "A0123");
+        assert_eq!(card_number("12-345").unwrap(), "12-345");
+        assert!(card_number("12 345").is_err());
+        assert!(card_number(&"1".repeat(21)).is_err());
+        assert!(card_number("<b>").is_err());
+        assert_eq!(contact("03-1234-5678").unwrap(), "0312345678");
+        assert_eq!(contact("a@b.jp").unwrap(), "a@b.jp");
+        assert_eq!(contact("call me").unwrap_err().problem, Problem::Contact);
+    }
 
     #[test]
     fn kana_accepts_both_scripts_and_stores_katakana() {

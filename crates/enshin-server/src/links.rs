@@ -323,6 +323,7 @@ async fn requester(state: &AppState, account_id: &str) -> Result<NewPatient, Api
         family_name_kana,
         given_name_kana,
         birth_date,
+        ..NewPatient::default()
     })
 }
 

@@ -3,11 +3,13 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use enshin_core::authz::{Action, Actor, Target, authorize};
 use enshin_core::patient::{self, FieldError};
+use enshin_core::roster::{self, RosterError, RowError};
 use enshin_store::registry::{Listed, Opened, PatientFields, Reader, RegistryError};
 use serde::Deserialize;
 use serde_json::json;
@@ -32,6 +34,15 @@ pub struct NewPatient {
     pub given_name_kana: String,
     /// Birth date, `YYYY-MM-DD`.
     pub birth_date: String,
+    /// `male`, `female`, `other`, `unknown` (or 男, 女, その他, 不明); may be empty.
+    #[serde(default)]
+    pub sex: String,
+    /// Clinic card number; may be empty.
+    #[serde(default)]
+    pub card_number: String,
+    /// Phone number or e-mail address; may be empty.
+    #[serde(default)]
+    pub contact: String,
 }
 
 fn invalid(e: FieldError) -> ApiError {
@@ -48,6 +59,7 @@ impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
         match e {
             RegistryError::NotFound => Self::not_found(),
+            RegistryError::CardTaken(_) => card_taken(),
             RegistryError::NoGrant => Self::new(
                 StatusCode::FORBIDDEN,
                 "no_access_grant",
@@ -57,6 +69,20 @@ impl From<RegistryError> for ApiError {
             RegistryError::Database(e) => Self::unavailable(&e),
         }
     }
+}
+
+fn card_taken() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "card_number_taken",
+        "card_number: another patient of the clinic has this card number",
+    )
+    .with_field("card_number")
+}
+
+/// The clinic of a member allowed to do `action` with the registry.
+fn registry_clinic(auth: &Authenticated, action: Action) -> Result<&str, ApiError> {
+    crate::schedule::member_clinic(auth, action)
 }
 
 /// A member adds a patient to their clinic's registry; the new record's id.
@@ -82,6 +108,9 @@ pub async fn add_patient(
         given_name_kana: patient::kana("given_name_kana", &p.given_name_kana).map_err(invalid)?,
         birth_date: patient::birth_date(&p.birth_date, &crate::clock::today_in_japan())
             .map_err(invalid)?,
+        sex: patient::sex(&p.sex).map_err(invalid)?,
+        card_number: patient::card_number(&p.card_number).map_err(invalid)?,
+        contact: patient::contact(&p.contact).map_err(invalid)?,
     };
     let id = uuid::Uuid::now_v7().to_string();
     state
@@ -102,18 +131,267 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-/// The clinic's registry, opened, for one of its members; each record shown is a read in the
-/// access log.
+/// The clinic's registry, opened, for one of its members, narrowed by `q` (kana, name or card
+/// number; empty: everyone); each record shown is a read in the access log.
 pub async fn registry(
     state: &AppState,
     auth: &Authenticated,
     facts: &AccessFacts,
+    q: &str,
 ) -> Result<Vec<Listed>, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, Action::ReadPatient, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(&auth.actor, Action::ReadPatient, Target::Clinic(clinic_id))?;
+    let clinic_id = registry_clinic(auth, Action::ReadPatient)?;
+    let reader = Reader::Member { clinic_id };
+    let q = q.trim();
+    // An exact card number is found through its blind index without opening anyone else.
+    if let Ok(card) = patient::card_number(q)
+        && card.bytes().any(|b| b.is_ascii_digit())
+        && let Some(id) = state
+            .store
+            .find_by_card(&state.keyring, clinic_id, &card)
+            .await?
+    {
+        let opened = state
+            .store
+            .open_clinic_patient(&state.keyring, reader, clinic_id, &id, now_ms())
+            .await?;
+        let linked = state.store.linked_account(clinic_id, &id).await?.is_some();
+        facts.read_patients([id.as_str()]);
+        return Ok(vec![Listed {
+            id,
+            fields: opened.fields,
+            linked,
+        }]);
+    }
+    let mut list = state
+        .store
+        .list_clinic_patients(&state.keyring, reader, clinic_id, now_ms())
+        .await?;
+    if !q.is_empty() {
+        let wanted: String = patient::kana("q", q)
+            .unwrap_or_else(|_| enshin_core::password::normalize(q).to_string())
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        list.retain(|p| {
+            let f = &p.fields;
+            let kana: String = format!("{}{}", f.family_name_kana, f.given_name_kana)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let name = format!("{}{}", f.family_name, f.given_name);
+            kana.contains(&wanted) || name.contains(&wanted) || f.card_number == wanted
+        });
+    }
+    facts.read_patients(list.iter().map(|p| p.id.as_str()));
+    Ok(list)
+}
+
+/// `?q=` of a registry search.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Search {
+    /// Kana, name or card number.
+    pub q: String,
+}
+
+fn listed_json(p: &Listed) -> serde_json::Value {
+    let f = &p.fields;
+    json!({
+        "id": p.id, "family_name": f.family_name, "given_name": f.given_name,
+        "family_name_kana": f.family_name_kana, "given_name_kana": f.given_name_kana,
+        "birth_date": f.birth_date, "sex": f.sex, "card_number": f.card_number,
+        "contact": f.contact, "linked": p.linked,
+    })
+}
+
+/// `GET /api/v1/patients?q` (clinic listener): the registry in kana order, or a search.
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Extension(facts): Extension<AccessFacts>,
+    Query(search): Query<Search>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let list: Vec<_> = registry(&state, &auth, &facts, &search.q)
+        .await?
+        .iter()
+        .map(listed_json)
+        .collect();
+    Ok(Json(json!({ "patients": list })))
+}
+
+/// What an import found: the good rows as records, and the refused ones.
+pub struct Checked {
+    /// Records ready to add (id, fields) with their line.
+    pub records: Vec<(u64, String, PatientFields)>,
+    /// Refused rows.
+    pub errors: Vec<RowError>,
+}
+
+impl From<RosterError> for ApiError {
+    fn from(e: RosterError) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_csv",
+            e.to_string(),
+        )
+    }
+}
+
+/// Reads and checks a CSV file for the member's clinic, also against the card numbers already
+/// in the registry; nothing is stored.
+pub async fn check_import(
+    state: &AppState,
+    auth: &Authenticated,
+    bytes: &[u8],
+) -> Result<Checked, ApiError> {
+    let clinic_id = registry_clinic(auth, Action::TransferRegistry)?;
+    let parsed = roster::parse(bytes, &crate::clock::today_in_japan())?;
+    let mut errors = parsed.errors;
+    let mut records = Vec::with_capacity(parsed.rows.len());
+    for row in parsed.rows {
+        let [
+            family_name,
+            given_name,
+            family_name_kana,
+            given_name_kana,
+            birth_date,
+            sex,
+            card_number,
+            contact,
+        ] = row.values;
+        if !card_number.is_empty()
+            && state
+                .store
+                .find_by_card(&state.keyring, clinic_id, &card_number)
+                .await?
+                .is_some()
+        {
+            errors.push(RowError {
+                line: row.line,
+                field: Some("card_number"),
+                code: "card_number_taken",
+                message: "card_number: another patient of the clinic has this card number".into(),
+            });
+            continue;
+        }
+        let fields = PatientFields {
+            family_name,
+            given_name,
+            family_name_kana,
+            given_name_kana,
+            birth_date,
+            sex,
+            card_number,
+            contact,
+        };
+        records.push((row.line, uuid::Uuid::now_v7().to_string(), fields));
+    }
+    errors.sort_by_key(|e| e.line);
+    Ok(Checked { records, errors })
+}
+
+/// Adds every checked record in one transaction, or none.
+pub async fn commit_import(
+    state: &AppState,
+    auth: &Authenticated,
+    checked: &Checked,
+) -> Result<usize, ApiError> {
+    let clinic_id = registry_clinic(auth, Action::TransferRegistry)?;
+    let records: Vec<(String, PatientFields)> = checked
+        .records
+        .iter()
+        .map(|(_, id, f)| (id.clone(), f.clone()))
+        .collect();
+    match state
+        .store
+        .add_clinic_patients(&state.keyring, clinic_id, &records, now_ms())
+        .await
+    {
+        Ok(()) => Ok(records.len()),
+        // A card number added meanwhile by someone else: nothing was imported.
+        Err(RegistryError::CardTaken(position)) => {
+            let line = checked.records.get(position).map_or(0, |r| r.0);
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "card_number_taken",
+                format!(
+                    "line {line}: another patient of the clinic has this card number; nothing was imported"
+                ),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `?commit=true` to import; a preview otherwise.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ImportQuery {
+    /// Import (all or nothing) instead of previewing.
+    pub commit: bool,
+}
+
+fn errors_json(errors: &[RowError]) -> Vec<serde_json::Value> {
+    errors
+        .iter()
+        .map(|e| json!({ "line": e.line, "field": e.field, "code": e.code, "message": e.message }))
+        .collect()
+}
+
+/// `POST /api/v1/patients/import?commit` (clinic admin, body: the CSV file): a preview with the
+/// per-row report, or the import — 201 when every row was added, 422 with the report and nothing
+/// added when any row is refused.
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(q): Query<ImportQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let bytes = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            "invalid_body",
+            "the file is too large (at most 4 MiB) or could not be read",
+        )
+    })?;
+    let checked = check_import(&state, &auth, &bytes).await?;
+    let errors = errors_json(&checked.errors);
+    if !q.commit {
+        let preview: Vec<_> = checked
+            .records
+            .iter()
+            .take(20)
+            .map(|(line, _, f)| {
+                json!({ "line": line, "family_name": f.family_name, "given_name": f.given_name,
+                    "family_name_kana": f.family_name_kana, "given_name_kana": f.given_name_kana,
+                    "birth_date": f.birth_date, "sex": f.sex, "card_number": f.card_number, "contact": f.contact })
+            })
+            .collect();
+        return Ok(Json(
+            json!({ "rows": checked.records.len(), "errors": errors, "preview": preview }),
+        )
+        .into_response());
+    }
+    if !checked.errors.is_empty() {
+        let body = json!({
+            "error": { "code": "import_refused", "message": format!(
+                "{} rows have mistakes; nothing was imported. Correct them and import the file again.",
+                checked.errors.len()) },
+            "errors": errors,
+        });
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    }
+    let imported = commit_import(&state, &auth, &checked).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "imported": imported }))).into_response())
+}
+
+/// The registry as CSV for the member's clinic; every record is a read in the access log.
+pub async fn export_csv(
+    state: &AppState,
+    auth: &Authenticated,
+    facts: &AccessFacts,
+) -> Result<Vec<u8>, ApiError> {
+    let clinic_id = registry_clinic(auth, Action::TransferRegistry)?;
     let list = state
         .store
         .list_clinic_patients(
@@ -124,27 +402,27 @@ pub async fn registry(
         )
         .await?;
     facts.read_patients(list.iter().map(|p| p.id.as_str()));
-    Ok(list)
+    Ok(roster::export(list.iter().map(|p| p.fields.values())))
 }
 
-/// `GET /api/v1/patients` (clinic listener): the registry, in kana order.
-pub async fn list(
+/// `GET /api/v1/patients/export` (clinic admin): `patients.csv`.
+pub async fn export(
     State(state): State<AppState>,
     auth: Authenticated,
     Extension(facts): Extension<AccessFacts>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let list: Vec<_> = registry(&state, &auth, &facts)
-        .await?
-        .iter()
-        .map(|p| {
-            json!({
-                "id": p.id, "family_name": p.fields.family_name, "given_name": p.fields.given_name,
-                "family_name_kana": p.fields.family_name_kana, "given_name_kana": p.fields.given_name_kana,
-                "birth_date": p.fields.birth_date, "linked": p.linked,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "patients": list })))
+) -> Result<Response, ApiError> {
+    let bytes = export_csv(&state, &auth, &facts).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"patients.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 fn record_json(id: &str, opened: &Opened) -> Json<serde_json::Value> {
@@ -156,6 +434,9 @@ fn record_json(id: &str, opened: &Opened) -> Json<serde_json::Value> {
         "family_name_kana": f.family_name_kana,
         "given_name_kana": f.given_name_kana,
         "birth_date": f.birth_date,
+        "sex": f.sex,
+        "card_number": f.card_number,
+        "contact": f.contact,
     }))
 }
 

@@ -84,6 +84,11 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/certificates", get(certificates::list))
             .route("/api/v1/announcements", get(announcements::list))
             .route("/api/v1/patients", get(registry::list).post(registry::add))
+            .route(
+                "/api/v1/patients/import",
+                post(registry::import).layer(DefaultBodyLimit::max(enshin_core::roster::BYTES_MAX)),
+            )
+            .route("/api/v1/patients/export", get(registry::export))
             .route("/api/v1/patients/{id}", get(registry::read))
             .route("/api/v1/patients/{id}/invitations", post(links::create))
             .route("/api/v1/clinic-code", get(links::code))

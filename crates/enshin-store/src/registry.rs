@@ -9,18 +9,23 @@ use sqlx::Row;
 use crate::Store;
 use crate::keyring::{Keyring, KeyringError};
 
-/// The sealed columns, in the order of [`PatientFields`].
-pub const COLUMNS: [&str; 5] = [
+/// The sealed columns, in the order of [`PatientFields`]; the last three may be absent.
+pub const COLUMNS: [&str; 8] = [
     "family_name",
     "given_name",
     "family_name_kana",
     "given_name_kana",
     "birth_date",
+    "sex",
+    "card_number",
+    "contact",
 ];
 const TABLE: &str = "clinic_patients";
+/// The blind index's purpose for card numbers.
+const CARD_INDEX: &str = "clinic_patients.card_number";
 
-/// A patient's registry fields, in plaintext (checked by the caller).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A patient's registry fields, in plaintext (checked by the caller; empty: not recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PatientFields {
     /// Family name (kanji).
     pub family_name: String,
@@ -32,16 +37,26 @@ pub struct PatientFields {
     pub given_name_kana: String,
     /// Birth date, `YYYY-MM-DD`.
     pub birth_date: String,
+    /// `male`, `female`, `other`, `unknown`.
+    pub sex: String,
+    /// Clinic card number (診察券番号), unique in the clinic.
+    pub card_number: String,
+    /// Phone number or e-mail address.
+    pub contact: String,
 }
 
 impl PatientFields {
-    fn values(&self) -> [&str; 5] {
+    /// The values in the order of [`COLUMNS`].
+    pub fn values(&self) -> [&str; 8] {
         [
             &self.family_name,
             &self.given_name,
             &self.family_name_kana,
             &self.given_name_kana,
             &self.birth_date,
+            &self.sex,
+            &self.card_number,
+            &self.contact,
         ]
     }
 }
@@ -70,6 +85,10 @@ pub enum RegistryError {
     /// An operator without an open grant reaching this patient.
     #[error("no open access grant reaches this patient")]
     NoGrant,
+    /// The card number is another record's in this clinic; the position of the record in
+    /// the batch being added.
+    #[error("this card number belongs to another patient of the clinic")]
+    CardTaken(usize),
     /// The clinic's data key is missing or destroyed, or the ciphertext does not open.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
@@ -87,7 +106,8 @@ pub struct Opened {
     pub grant_id: Option<String>,
 }
 
-/// Opens the five sealed columns of a registry row (in the order of [`COLUMNS`]).
+/// Opens the sealed columns of a registry row (in the order of [`COLUMNS`]; absent ones are
+/// empty).
 fn open_row(
     key: &enshin_core::crypto::envelope::DataKey,
     clinic_id: &str,
@@ -96,7 +116,10 @@ fn open_row(
 ) -> Result<PatientFields, RegistryError> {
     let mut opened = Vec::with_capacity(COLUMNS.len());
     for (i, column) in COLUMNS.iter().enumerate() {
-        let sealed: Vec<u8> = row.try_get(i)?;
+        let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>(i)? else {
+            opened.push(String::new());
+            continue;
+        };
         let ctx = FieldContext {
             clinic_id,
             table: TABLE,
@@ -112,15 +135,23 @@ fn open_row(
         family_name_kana,
         given_name_kana,
         birth_date,
-    ] = <[String; 5]>::try_from(opened).map_err(|_| sqlx::Error::RowNotFound)?;
+        sex,
+        card_number,
+        contact,
+    ] = <[String; 8]>::try_from(opened).map_err(|_| sqlx::Error::RowNotFound)?;
     Ok(PatientFields {
         family_name,
         given_name,
         family_name_kana,
         given_name_kana,
         birth_date,
+        sex,
+        card_number,
+        contact,
     })
 }
+
+const SEALED: &str = "family_name, given_name, family_name_kana, given_name_kana, birth_date, sex, card_number, contact";
 
 /// A registry record in a clinic's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,8 +189,8 @@ impl Store {
             }
         }
         let rows = sqlx::query(
-            "SELECT p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date, p.id, \
-             l.patient_account_id FROM clinic_patients p \
+            "SELECT p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date, p.sex, \
+             p.card_number, p.contact, p.id, l.patient_account_id FROM clinic_patients p \
              LEFT JOIN patient_links l ON l.clinic_patient_id = p.id WHERE p.clinic_id = $1",
         )
         .bind(clinic_id)
@@ -168,10 +199,10 @@ impl Store {
         let key = keyring.data_key(clinic_id)?;
         let mut list = Vec::with_capacity(rows.len());
         for row in &rows {
-            let id: String = row.try_get(5)?;
+            let id: String = row.try_get(8)?;
             list.push(Listed {
                 fields: open_row(&key, clinic_id, &id, row)?,
-                linked: row.try_get::<Option<String>, _>(6)?.is_some(),
+                linked: row.try_get::<Option<String>, _>(9)?.is_some(),
                 id,
             });
         }
@@ -192,31 +223,74 @@ impl Store {
         fields: &PatientFields,
         now: i64,
     ) -> Result<(), RegistryError> {
+        self.add_clinic_patients(keyring, clinic_id, &[(id.to_owned(), fields.clone())], now)
+            .await
+    }
+
+    /// Adds records (id, fields) to a clinic's registry in one transaction: all of them, or
+    /// none when one fails (a card number already in the clinic names its position).
+    pub async fn add_clinic_patients(
+        &self,
+        keyring: &Keyring,
+        clinic_id: &str,
+        records: &[(String, PatientFields)],
+        now: i64,
+    ) -> Result<(), RegistryError> {
         let key = keyring.data_key(clinic_id)?;
-        let mut sealed = Vec::with_capacity(COLUMNS.len());
-        for (column, value) in COLUMNS.iter().zip(fields.values()) {
-            let ctx = FieldContext {
-                clinic_id,
-                table: TABLE,
-                column,
-                row_id: id,
+        let mut tx = self.begin_write().await?;
+        for (position, (id, fields)) in records.iter().enumerate() {
+            let mut query = sqlx::query(
+                "INSERT INTO clinic_patients (id, clinic_id, family_name, given_name, family_name_kana, given_name_kana, \
+                 birth_date, sex, card_number, contact, card_index, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(id.as_str())
+            .bind(clinic_id);
+            for (column, value) in COLUMNS.iter().zip(fields.values()) {
+                let ctx = FieldContext {
+                    clinic_id,
+                    table: TABLE,
+                    column,
+                    row_id: id,
+                };
+                let sealed = if value.is_empty() {
+                    None
+                } else {
+                    Some(
+                        key.seal(&ctx, value.as_bytes())
+                            .map_err(KeyringError::from)?,
+                    )
+                };
+                query = query.bind(sealed);
+            }
+            let index = (!fields.card_number.is_empty())
+                .then(|| key.blind_index(CARD_INDEX, fields.card_number.as_bytes()));
+            match query.bind(index).bind(now).execute(&mut *tx).await {
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                    return Err(RegistryError::CardTaken(position));
+                }
+                other => other?,
             };
-            sealed.push(
-                key.seal(&ctx, value.as_bytes())
-                    .map_err(KeyringError::from)?,
-            );
         }
-        let mut query = sqlx::query(
-            "INSERT INTO clinic_patients (id, clinic_id, family_name, given_name, family_name_kana, given_name_kana, \
-             birth_date, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(clinic_id);
-        for value in sealed {
-            query = query.bind(value);
-        }
-        query.bind(now).execute(self.pool()).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The record of a clinic with this card number (exact, through the blind index).
+    pub async fn find_by_card(
+        &self,
+        keyring: &Keyring,
+        clinic_id: &str,
+        card_number: &str,
+    ) -> Result<Option<String>, RegistryError> {
+        let key = keyring.data_key(clinic_id)?;
+        let row =
+            sqlx::query("SELECT id FROM clinic_patients WHERE clinic_id = $1 AND card_index = $2")
+                .bind(clinic_id)
+                .bind(key.blind_index(CARD_INDEX, card_number.as_bytes()))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
     /// Opens a patient's record for `reader`, or refuses (see the module documentation).
@@ -237,10 +311,9 @@ impl Store {
                     .ok_or(RegistryError::NoGrant)?,
             ),
         };
-        let row = sqlx::query(
-            "SELECT family_name, given_name, family_name_kana, given_name_kana, birth_date \
-             FROM clinic_patients WHERE id = $1 AND clinic_id = $2",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEALED} FROM clinic_patients WHERE id = $1 AND clinic_id = $2"
+        )))
         .bind(patient_id)
         .bind(clinic_id)
         .fetch_optional(self.pool())

@@ -22,6 +22,7 @@ const FORMAT_V1: u8 = 1;
 const TAG_LEN: usize = 16;
 const FIELD_DOMAIN: &[u8] = b"enshin/field/v1";
 const WRAP_DOMAIN: &[u8] = b"enshin/keywrap/v1";
+const INDEX_DOMAIN: &[u8] = b"enshin/blind-index/v1/";
 
 /// Why encryption or decryption failed; deliberately vague about the cause of a failed open.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,6 +181,18 @@ impl DataKey {
     pub fn open(&self, ctx: &FieldContext<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
         open_with(&self.0, &ctx.encode(), sealed)
     }
+
+    /// A blind index of `value`: HMAC-SHA256 under a key derived from this data key for
+    /// `purpose`, hex. Equal values give equal indexes, so the database can find and keep
+    /// unique a value it never sees; destroying the data key makes the index meaningless too.
+    pub fn blind_index(&self, purpose: &str, value: &[u8]) -> String {
+        let derive = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        let mut label = INDEX_DOMAIN.to_vec();
+        label.extend_from_slice(purpose.as_bytes());
+        let derived = ring::hmac::sign(&derive, &label);
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref());
+        to_hex(ring::hmac::sign(&key, value).as_ref())
+    }
 }
 
 impl fmt::Debug for DataKey {
@@ -191,6 +204,18 @@ impl fmt::Debug for DataKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blind_indexes_match_equal_values_only_under_one_key_and_purpose() {
+        let key = DataKey::generate().unwrap();
+        let other = DataKey::generate().unwrap();
+        let a = key.blind_index("card", b"A0123");
+        assert_eq!(a, key.blind_index("card", b"A0123"));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, key.blind_index("card", b"A0124"));
+        assert_ne!(a, key.blind_index("phone", b"A0123"));
+        assert_ne!(a, other.blind_index("card", b"A0123"));
+    }
 
     const CTX: FieldContext<'static> = FieldContext {
         clinic_id: "c1",

@@ -1,4 +1,4 @@
-//! The words of the booking, worklist and schedule pages, Japanese and English (a part of
+//! The words of the booking, worklist, schedule and registry pages, Japanese and English (a part of
 //! [`super::texts::Texts`], kept apart so the main table stays readable).
 
 /// Booking texts in one language.
@@ -137,6 +137,40 @@ pub struct BookingTexts {
     pub saved: &'static str,
     /// Notice: state changed.
     pub state_changed: &'static str,
+    /// Registry search field.
+    pub search_label: &'static str,
+    /// Button: search.
+    pub search: &'static str,
+    /// Label: sex.
+    pub sex: &'static str,
+    /// Sexes (male, female, other, unknown).
+    pub sexes: [&'static str; 4],
+    /// Label: card number.
+    pub card_number: &'static str,
+    /// Label: contact.
+    pub contact: &'static str,
+    /// Heading: import.
+    pub import_title: &'static str,
+    /// What an import file must look like.
+    pub import_hint: &'static str,
+    /// Label: file.
+    pub file: &'static str,
+    /// Button: check a file.
+    pub check: &'static str,
+    /// Button: import.
+    pub import: &'static str,
+    /// Link: export.
+    pub export: &'static str,
+    /// Label: rows ready.
+    pub rows_ok: &'static str,
+    /// Label: rows with mistakes.
+    pub rows_bad: &'static str,
+    /// Column: line.
+    pub line: &'static str,
+    /// Nothing was imported.
+    pub nothing_imported: &'static str,
+    /// Notice: imported.
+    pub imported: &'static str,
 }
 
 /// 日本語.
@@ -208,6 +242,23 @@ pub static JA: BookingTexts = BookingTexts {
     moved: "日時を変更しました。",
     saved: "保存しました。",
     state_changed: "状態を変更しました。",
+    search_label: "カナ・氏名・診察券番号で検索",
+    search: "検索",
+    sex: "性別",
+    sexes: ["男", "女", "その他", "不明"],
+    card_number: "診察券番号",
+    contact: "連絡先(電話・メール)",
+    import_title: "CSVで取り込む",
+    import_hint: "1行目は列名(姓,名,姓(カナ),名(カナ),生年月日,性別,診察券番号,連絡先)。文字コードは UTF-8 か Shift_JIS。まず確認画面が出ます。1行でも誤りがあれば、何も取り込みません。",
+    file: "ファイル",
+    check: "確認する",
+    import: "取り込む",
+    export: "CSVで書き出す",
+    rows_ok: "取り込める行:",
+    rows_bad: "誤りのある行:",
+    line: "行",
+    nothing_imported: "何も取り込んでいません。誤りを直して、もう一度ファイルを選んでください。",
+    imported: "取り込みました。",
 };
 
 /// English.
@@ -286,4 +337,21 @@ pub static EN: BookingTexts = BookingTexts {
     moved: "The time was changed.",
     saved: "Saved.",
     state_changed: "The state was changed.",
+    search_label: "Search by kana, name or card number",
+    search: "Search",
+    sex: "Sex",
+    sexes: ["Male", "Female", "Other", "Unknown"],
+    card_number: "Card number",
+    contact: "Contact (phone or e-mail)",
+    import_title: "Import from CSV",
+    import_hint: "The first line names the columns (family_name,given_name,family_name_kana,given_name_kana,birth_date,sex,card_number,contact, or the Japanese names). UTF-8 or Shift_JIS. You see a check first; if any row has a mistake, nothing is imported.",
+    file: "File",
+    check: "Check",
+    import: "Import",
+    export: "Export as CSV",
+    rows_ok: "Rows ready:",
+    rows_bad: "Rows with mistakes:",
+    line: "Line",
+    nothing_imported: "Nothing was imported. Correct the mistakes and choose the file again.",
+    imported: "Imported.",
 };

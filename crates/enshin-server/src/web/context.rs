@@ -67,6 +67,7 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "moved" => t.b.moved,
         "saved" => t.b.saved,
         "state_changed" => t.b.state_changed,
+        "imported" => t.b.imported,
         _ => return None,
     })
 }

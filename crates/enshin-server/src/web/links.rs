@@ -16,7 +16,7 @@ use crate::links::{
     approve, clinic_code, invite, my_clinics, my_requests, open_requests, redeem, refuse,
     request_join,
 };
-use crate::registry::{NewPatient, add_patient, registry};
+use crate::registry::{NewPatient, Search, add_patient, registry};
 use crate::routes::AppState;
 use crate::session::Authenticated;
 
@@ -25,6 +25,7 @@ struct PatientRow {
     name: String,
     kana: String,
     birth_date: String,
+    card_number: String,
     linked: bool,
 }
 
@@ -44,6 +45,8 @@ struct PatientsPage {
     requests: Vec<RequestRow>,
     clinic_code: String,
     new: NewPatient,
+    q: String,
+    admin: bool,
     error: Option<String>,
 }
 
@@ -52,11 +55,11 @@ async fn patients_view(
     page: &Page,
     auth: &Authenticated,
     facts: &AccessFacts,
-    new: NewPatient,
+    (new, q): (NewPatient, String),
     err: Option<&ApiError>,
 ) -> Response {
     let (list, requests, clinic_code) = match tokio::try_join!(
-        registry(state, auth, facts),
+        registry(state, auth, facts, &q),
         open_requests(state, auth),
         clinic_code(state, auth)
     ) {
@@ -85,11 +88,20 @@ async fn patients_view(
                 name: format!("{} {}", p.fields.family_name, p.fields.given_name),
                 kana: format!("{} {}", p.fields.family_name_kana, p.fields.given_name_kana),
                 birth_date: p.fields.birth_date,
+                card_number: p.fields.card_number,
                 linked: p.linked,
                 id: p.id,
             })
             .collect(),
         new,
+        q,
+        admin: matches!(
+            auth.actor,
+            enshin_core::authz::Actor::Member {
+                role: enshin_core::people::Role::Admin,
+                ..
+            }
+        ),
         error: err.map(|e| page.t().error(e)),
     };
     page.render(err.map_or(StatusCode::OK, |e| e.status), &template)
@@ -101,8 +113,18 @@ pub async fn patients_page(
     page: Page,
     SignedIn(auth): SignedIn,
     Extension(facts): Extension<AccessFacts>,
+    Query(search): Query<Search>,
 ) -> Response {
-    patients_view(&state, &page, &auth, &facts, NewPatient::default(), None).await
+    let q = search.q.chars().take(50).collect();
+    patients_view(
+        &state,
+        &page,
+        &auth,
+        &facts,
+        (NewPatient::default(), q),
+        None,
+    )
+    .await
 }
 
 /// The add-patient form.
@@ -114,6 +136,9 @@ pub struct PatientForm {
     family_name_kana: String,
     given_name_kana: String,
     birth_date: String,
+    sex: String,
+    card_number: String,
+    contact: String,
 }
 
 /// `POST /patients`.
@@ -130,6 +155,9 @@ pub async fn add(
         family_name_kana: form.family_name_kana,
         given_name_kana: form.given_name_kana,
         birth_date: form.birth_date,
+        sex: form.sex,
+        card_number: form.card_number,
+        contact: form.contact,
     };
     match add_patient(&state, &auth, &new).await {
         Ok(_) => page.redirect("/patients?done=patient_added"),
@@ -144,8 +172,19 @@ pub async fn add(
                 family_name_kana: cut(&new.family_name_kana),
                 given_name_kana: cut(&new.given_name_kana),
                 birth_date: new.birth_date.chars().take(10).collect(),
+                sex: new.sex.chars().take(10).collect(),
+                card_number: new.card_number.chars().take(20).collect(),
+                contact: cut(&new.contact),
             };
-            patients_view(&state, &page, &auth, &facts, typed, Some(&e)).await
+            patients_view(
+                &state,
+                &page,
+                &auth,
+                &facts,
+                (typed, String::new()),
+                Some(&e),
+            )
+            .await
         }
     }
 }

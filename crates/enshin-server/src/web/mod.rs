@@ -13,6 +13,7 @@ mod links;
 mod operator;
 mod patient;
 mod reset;
+mod roster;
 pub mod texts;
 
 use axum::Form;
@@ -87,6 +88,21 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/members", get(clinic::members_page).post(clinic::add))
             .route("/members/{id}/password", post(clinic::set_password))
             .route("/patients", get(links::patients_page).post(links::add))
+            .route(
+                "/patients/import",
+                get(roster::import_page).post(roster::check).layer(
+                    axum::extract::DefaultBodyLimit::max(
+                        enshin_core::roster::BYTES_MAX + 64 * 1024,
+                    ),
+                ),
+            )
+            .route(
+                "/patients/import/commit",
+                post(roster::commit).layer(axum::extract::DefaultBodyLimit::max(
+                    3 * enshin_core::roster::BYTES_MAX + 64 * 1024,
+                )),
+            )
+            .route("/patients/export.csv", get(roster::export))
             .route("/patients/{id}/invitation", post(links::invitation))
             .route(
                 "/patients/{id}/book",

@@ -1058,7 +1058,8 @@ impl Texts {
     }
 
     /// The label of a form field, for "label: what is wrong".
-    fn field(&self, field: &str) -> &'static str {
+    /// The label of a field named as in the API ("" for an unknown one).
+    pub fn field(&self, field: &str) -> &'static str {
         match field {
             "login_id" => self.login_id,
             "password" => self.password,
@@ -1080,6 +1081,9 @@ impl Texts {
             "scope" => self.suspend_scope,
             "minutes" => self.grant_minutes,
             "patient_id" => self.scope_patient,
+            "sex" => self.b.sex,
+            "card_number" => self.b.card_number,
+            "contact" => self.b.contact,
             _ => "",
         }
     }
@@ -1149,6 +1153,9 @@ impl Texts {
             "too_soon" => "サービス変更は適用日の14日以上前に告知する必要があります。",
             "no_access_grant" => "承認されたアクセスがないため、患者情報は表示できません。",
             "grant_not_open_to_this" => "このアクセスはすでに判断済みか、終了しています。",
+            "card_number_taken" => "診察券番号: この番号は別の患者さんに使われています。",
+            "invalid_csv" => "ファイルを読み取れません。1行目の列名と文字コード(UTF-8 か Shift_JIS)を確認してください。",
+            "import_refused" => "誤りのある行があるため、何も取り込んでいません。",
             "slot_taken" => "この日時は、たった今ほかの予約で埋まりました。別の日時を選んでください。",
             "slot_not_offered" => "この日時は予約できません。空いている日時から選んでください。",
             "slot_past" => "この日時はすでに過ぎています。",
@@ -1196,6 +1203,13 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "grant_reason" => "1〜500文字で入力してください。",
         "grant_minutes" => "依頼は1〜480分、緊急アクセスは1〜240分で指定してください。",
         "grant_patient_id" => "患者IDの形式ではありません。",
+        "sex" => "男・女・その他・不明のいずれかを入力してください。",
+        "card_number" => "診察券番号は半角英数字とハイフンで20文字以内にしてください。",
+        "contact" => "電話番号かメールアドレスを入力してください。",
+        "card_number_twice" => "同じ診察券番号がファイルの別の行にもあります。",
+        "card_number_taken" => "この診察券番号は別の患者さんに使われています。",
+        "unreadable" => "この行はCSVとして読み取れません(引用符を確認してください)。",
+        "columns" => "列の数が8ではありません。",
         _ => return None,
     })
 }
@@ -1232,6 +1246,9 @@ mod tests {
             Email,
             Phone,
             NoContact,
+            Sex,
+            CardNumber,
+            Contact,
         ] {
             assert!(problem_ja(problem.code()).is_some(), "{problem:?}");
         }

@@ -41,6 +41,7 @@ fn fields(name: &str) -> PatientFields {
         family_name_kana: "ヤマダ".into(),
         given_name_kana: "ハナコ".into(),
         birth_date: "1948-03-09".into(),
+        ..Default::default()
     }
 }
 

@@ -16,13 +16,13 @@ use serde_json::{Value, json};
 use crate::cli::Served;
 use crate::operator_cli::run;
 
-async fn audit_store(app: &TestApp) -> AuditStore {
+pub(crate) async fn audit_store(app: &TestApp) -> AuditStore {
     AuditStore::connect(&app.config().audit_database_url())
         .await
         .unwrap()
 }
 
-async fn entries(store: &AuditStore) -> Vec<Sealed> {
+pub(crate) async fn entries(store: &AuditStore) -> Vec<Sealed> {
     let mut all = Vec::new();
     for (writer, _) in store.writers().await.unwrap() {
         for (_, body) in store.entries_page(&writer, 0, 1_000_000).await.unwrap() {

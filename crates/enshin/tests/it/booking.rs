@@ -707,6 +707,7 @@ async fn fifty_concurrent_requests_for_one_slot_book_it_exactly_once() {
         family_name_kana: "ヘイレツ".into(),
         given_name_kana: "タロウ".into(),
         birth_date: "1970-01-01".into(),
+        ..Default::default()
     };
     // One staff member's PC per instance; reqwest opens a connection per request in flight.
     let here = member(&app, &a, Role::Staff).await;
@@ -1016,7 +1017,12 @@ async fn the_booking_pages_book_move_and_cancel_and_the_worklist_shows_and_moves
             &[("csrf", &moving.csrf()), ("start", &later)],
         )
         .await;
-    assert_eq!(moved.location(), Some("/appointments?done=moved"), "{}", moved.body);
+    assert_eq!(
+        moved.location(),
+        Some("/appointments?done=moved"),
+        "{}",
+        moved.body
+    );
     let page = phone.get("/appointments").await;
     assert!(page.body.contains("10:00"), "{}", page.body);
     let cancelled = phone

@@ -16,5 +16,6 @@ mod pages;
 mod pages_matrix;
 mod patients;
 mod raw_tls;
+mod registry;
 mod resets;
 mod sessions;

@@ -139,6 +139,7 @@ async fn every_route_follows_the_matrix_for_every_principal() {
         family_name_kana: "ヤマダ".into(),
         given_name_kana: "ハナコ".into(),
         birth_date: "1948-03-09".into(),
+        ..Default::default()
     };
     app.store()
         .add_clinic_patient(&app.state().keyring, "p-matrix", &a, &fields, now)
@@ -227,6 +228,16 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             Some(Box::new(
                 |_| json!({ "hours": [{ "weekday": 1, "start": "09:00", "end": "12:00" }] }),
             )),
+        ),
+        (
+            "export the registry",
+            Method::GET,
+            Box::new(|_| "/api/v1/patients/export".into()),
+            Action::TransferRegistry,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 403, 403, 200],
+            None,
         ),
         (
             "worklist",

@@ -94,6 +94,15 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
             [200; 4],
         ),
         (
+            "registry import",
+            "/patients/import".into(),
+            None,
+            Action::TransferRegistry,
+            On::OwnClinic,
+            200,
+            [200, 403, 403, 200],
+        ),
+        (
             "booking setup",
             "/schedule".into(),
             None,
