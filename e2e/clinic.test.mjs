@@ -111,7 +111,7 @@ test('staff print an invitation and a patient links to the clinic with it', asyn
   await page.fill('#family_name_kana', 'スズキ');
   await page.fill('#given_name_kana', 'ハルコ');
   await page.fill('#birth_date', '1942-05-20');
-  await page.click('form[action="/patients"] button');
+  await page.click('form[action="/patients"][method="post"] button');
   await page.waitForURL('**/patients?done=patient_added');
   const row = page.locator('tr', { hasText: '鈴木 春子' });
   await row.locator('button').click();
@@ -148,4 +148,102 @@ test('staff print an invitation and a patient links to the clinic with it', asyn
   assert.match(await patient.textContent('main'), new RegExp(demo().clinic.name));
   await shot(patient, '27-patient-clinics');
   await mobile.close();
+});
+
+// FUNC-2 (issue 8): the admin sets up a menu and the doctor's week; staff print an invitation;
+// a patient on a phone links with it and books the first free slot; the reception worklist,
+// open on a clinic PC, shows the visit without a reload, and staff confirm it.
+test('a patient linked by invitation books a slot and the open worklist shows it', async () => {
+  const admin = await browser.newContext(desk);
+  const setup = await logIn(admin, 'admin');
+  await setup.click('nav a[href="/schedule"]');
+  await setup.waitForURL('**/schedule');
+  await setup.fill('#menu_name', '再診(オンライン)');
+  await setup.selectOption('#mode', 'online');
+  await setup.fill('#minutes', '15');
+  await setup.fill('#fee', '1500');
+  await setup.click('form[action="/schedule/menus"] button');
+  await setup.waitForURL('**/schedule?done=saved');
+  const week = setup.locator('form[action$="/hours"]').first();
+  for (let day = 1; day <= 7; day++) {
+    await week.locator(`input[name="start${day}"]`).fill('08:00');
+    await week.locator(`input[name="end${day}"]`).fill('20:00');
+  }
+  await week.locator('button').click();
+  await setup.waitForURL('**/schedule?done=saved');
+  await shot(setup, '40-clinic-booking-setup');
+  await admin.close();
+
+  const clinic = await browser.newContext(desk);
+  const staff = await logIn(clinic, 'staff');
+  await staff.click('nav a[href="/patients"]');
+  await staff.fill('#family_name', '高橋');
+  await staff.fill('#given_name', '秋子');
+  await staff.fill('#family_name_kana', 'タカハシ');
+  await staff.fill('#given_name_kana', 'アキコ');
+  await staff.fill('#birth_date', '1939-10-01');
+  await staff.fill('#card_number', '20481');
+  await staff.click('form[action="/patients"][method="post"] button');
+  await staff.waitForURL('**/patients?done=patient_added');
+  await staff.locator('tr', { hasText: '高橋 秋子' }).locator('button').click();
+  await staff.waitForSelector('.qr svg');
+  const code = (await staff.textContent('.code strong')).trim();
+
+  const mobile = await browser.newContext(phone);
+  const patient = await mobile.newPage();
+  const loginId = `e2e-book-${Date.now()}`;
+  await patient.goto(`${patientUrl}/register`);
+  await patient.fill('#family_name', '高橋');
+  await patient.fill('#given_name', '秋子');
+  await patient.fill('#family_name_kana', 'たかはし');
+  await patient.fill('#given_name_kana', 'あきこ');
+  await patient.fill('#birth_date', '1939-10-01');
+  await patient.fill('#phone', '090-4444-5555');
+  await patient.fill('#login_id', loginId);
+  await patient.fill('#password', 'Momiji-57-lake!');
+  await patient.check('input[name="accept"]');
+  await patient.click('form[action="/register"] button');
+  await patient.waitForURL('**/login?done=registered');
+  await patient.fill('#login_id', loginId);
+  await patient.fill('#password', 'Momiji-57-lake!');
+  await patient.click('form[action="/login"] button');
+  await patient.waitForURL('**/home');
+  await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
+  await patient.click('form[action="/clinics"] button');
+  await patient.waitForURL('**/clinics?done=clinic_linked');
+
+  await patient.click('nav a[href="/appointments"]');
+  await patient.click('a[href$="/book"]');
+  await patient.click('text=再診(オンライン)');
+  await patient.waitForSelector('button.slot');
+  await shot(patient, '41-patient-slots');
+  const first = patient.locator('form:has(button.slot)').first();
+  const start = await first.locator('input[name="start"]').getAttribute('value');
+  const day = start.slice(0, 10);
+
+  // The worklist of that day is open before the booking.
+  await staff.goto(`${clinicUrl}/worklist?date=${day}`);
+  assert.equal(await staff.locator('tr', { hasText: '高橋 秋子' }).count(), 0);
+
+  await first.locator('button').click();
+  await patient.waitForURL('**/appointments?done=requested');
+  assert.match(await patient.textContent('main'), /承認待ち/);
+  await shot(patient, '42-patient-appointments');
+
+  // The open page picks the visit up by itself (it polls every 10 s).
+  const row = staff.locator('tr', { hasText: '高橋 秋子' });
+  await row.waitFor({ timeout: 25000 });
+  assert.match(await row.textContent(), /承認待ち/);
+  assert.match(await row.textContent(), new RegExp(start.slice(11, 16)));
+  assert.equal(await staff.locator('#empty').isHidden(), true);
+  await shot(staff, '43-clinic-worklist-live');
+  await row.locator('form:has(input[value="confirmed"]) button').click();
+  await staff.waitForURL(/\/worklist\?.*done=state_changed/);
+  assert.match(await staff.locator('tr', { hasText: '高橋 秋子' }).textContent(), /確定/);
+  await shot(staff, '44-clinic-worklist-confirmed');
+  await patient.reload();
+  assert.match(await patient.textContent('main'), /確定/);
+  await shot(patient, '45-patient-confirmed');
+  await mobile.close();
+  await clinic.close();
 });

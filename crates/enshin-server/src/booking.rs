@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use enshin_core::appointment::{NoSuchMove, State as Visit, check_move};
@@ -26,6 +26,7 @@ use serde_json::json;
 use crate::access::AccessFacts;
 use crate::clock::now_ms;
 use crate::error::ApiError;
+use crate::params::Params;
 use crate::routes::AppState;
 use crate::schedule::{
     clinic_today, doctor_of, invalid_date, member_clinic, menu_json, parse_date, settings_of,
@@ -159,7 +160,6 @@ async fn doctor_slots(
 
 /// What a slot list asks for.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SlotQuery {
     /// The menu (its length cuts the slots).
     pub menu_id: String,
@@ -244,7 +244,7 @@ fn slots_json(
 pub async fn clinic_slots(
     State(state): State<AppState>,
     auth: Authenticated,
-    Query(q): Query<SlotQuery>,
+    Params(q): Params<SlotQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let clinic_id = member_clinic(&auth, Action::BookVisit)?;
     let (settings, menu, doctors) = free_slots(&state, clinic_id, &q).await?;
@@ -272,7 +272,7 @@ pub async fn patient_slots(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(clinic_id): Path<String>,
-    Query(q): Query<SlotQuery>,
+    Params(q): Params<SlotQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     own_record(&state, &auth, &clinic_id).await?;
     let (settings, menu, doctors) = free_slots(&state, &clinic_id, &q).await?;
@@ -502,7 +502,6 @@ pub struct Worklist {
 
 /// What a worklist asks for.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WorklistQuery {
     /// `YYYY-MM-DD`, today in the clinic when absent.
     #[serde(default)]
@@ -572,7 +571,7 @@ pub async fn clinic_list(
     State(state): State<AppState>,
     auth: Authenticated,
     Extension(facts): Extension<AccessFacts>,
-    Query(q): Query<WorklistQuery>,
+    Params(q): Params<WorklistQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let w = worklist(&state, &auth, &facts, &q).await?;
     let list: Vec<_> = w

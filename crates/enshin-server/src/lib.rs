@@ -25,6 +25,7 @@ pub mod messages;
 pub mod middleware;
 pub mod operators;
 pub mod outbox;
+pub mod params;
 pub mod patients;
 pub mod people;
 pub mod registry;

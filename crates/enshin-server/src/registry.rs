@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::access::AccessFacts;
 use crate::clock::now_ms;
 use crate::error::ApiError;
+use crate::params::Params;
 use crate::routes::AppState;
 use crate::session::{Authenticated, json_body};
 
@@ -209,7 +210,7 @@ pub async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
     Extension(facts): Extension<AccessFacts>,
-    Query(search): Query<Search>,
+    Params(search): Params<Search>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let list: Vec<_> = registry(&state, &auth, &facts, &search.q)
         .await?
@@ -344,7 +345,7 @@ fn errors_json(errors: &[RowError]) -> Vec<serde_json::Value> {
 pub async fn import(
     State(state): State<AppState>,
     auth: Authenticated,
-    Query(q): Query<ImportQuery>,
+    Params(q): Params<ImportQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let bytes = body.map_err(|e| {

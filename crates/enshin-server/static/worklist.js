@@ -7,6 +7,7 @@ if (table) {
   const body = table.querySelector('tbody');
   const query = table.dataset.query;
   const status = document.getElementById('live');
+  const empty = document.getElementById('empty');
   let stamp = table.dataset.stamp;
   const tick = async () => {
     try {
@@ -23,6 +24,7 @@ if (table) {
           body.replaceChildren(...fresh.children);
           stamp = next;
           table.dataset.stamp = next;
+          if (empty) empty.hidden = body.children.length > 0;
         }
       }
       if (status) status.classList.remove('stale');

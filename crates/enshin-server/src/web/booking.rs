@@ -3,7 +3,7 @@
 //! booking for a patient, and the admin's booking setup. The same functions as the JSON API.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -22,6 +22,7 @@ use crate::booking::{
     free_slots, local, offer, own_appointments, reschedule_own, set_state, worklist, zone,
 };
 use crate::error::ApiError;
+use crate::params::Params;
 use crate::routes::AppState;
 use crate::schedule::{
     TypedBlock, TypedHours, TypedMenu, TypedSettings, add_menu, clear_day, clinic_today, hhmm,
@@ -240,13 +241,16 @@ pub struct BookQuery {
     from: String,
 }
 
-/// The week before and after `from` as links, keeping `base` (which ends in `&` or `?`).
+/// Days of slots on one booking page: short enough to scroll on a phone.
+const PAGE_DAYS: i64 = 3;
+
+/// The days before and after `from` as links, keeping `base` (which ends in `&` or `?`).
 fn paging(
     base: &str,
     from: jiff::civil::Date,
     today: jiff::civil::Date,
 ) -> (Option<String>, Option<String>) {
-    let step = jiff::Span::new().days(7);
+    let step = jiff::Span::new().days(PAGE_DAYS);
     let earlier = from
         .checked_sub(step)
         .ok()
@@ -319,7 +323,7 @@ async fn book_view(
             menu_id: q.menu_id.clone(),
             doctor_id: ctx.doctor_id,
             from: (!q.from.is_empty()).then(|| q.from.clone()),
-            days: Some(7),
+            days: Some(PAGE_DAYS),
         };
         let (_, menu, doctors) = match free_slots(state, ctx.clinic_id, &query).await {
             Ok(found) => found,
@@ -346,7 +350,7 @@ pub async fn book_page(
     page: Page,
     SignedIn(auth): SignedIn,
     Path(clinic_id): Path<String>,
-    Query(q): Query<BookQuery>,
+    Params(q): Params<BookQuery>,
 ) -> Response {
     if let Err(e) = offer(&state, &auth, &clinic_id).await {
         return page.error(Some(&auth), &e);
@@ -453,7 +457,7 @@ pub async fn move_page(
     page: Page,
     SignedIn(auth): SignedIn,
     Path(id): Path<String>,
-    Query(q): Query<BookQuery>,
+    Params(q): Params<BookQuery>,
 ) -> Response {
     move_view(&state, &page, &auth, &id, q.from, None).await
 }
@@ -479,7 +483,7 @@ pub async fn member_book_page(
     page: Page,
     SignedIn(auth): SignedIn,
     Path(patient_id): Path<String>,
-    Query(q): Query<BookQuery>,
+    Params(q): Params<BookQuery>,
 ) -> Response {
     let clinic_id = match member_clinic(&auth, Action::BookVisit) {
         Ok(c) => c.to_owned(),
@@ -639,7 +643,7 @@ pub async fn worklist_page(
     page: Page,
     SignedIn(auth): SignedIn,
     Extension(facts): Extension<AccessFacts>,
-    Query(q): Query<WorklistQuery>,
+    Params(q): Params<WorklistQuery>,
 ) -> Response {
     let (w, rows) = match worklist_rows(&state, &page, &auth, &facts, &q).await {
         Ok(found) => found,
@@ -670,7 +674,7 @@ pub async fn worklist_page(
 pub async fn worklist_stamp(
     State(state): State<AppState>,
     auth: Authenticated,
-    Query(q): Query<WorklistQuery>,
+    Params(q): Params<WorklistQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let clinic_id = member_clinic(&auth, Action::ReadWorklist)?;
     let settings = settings_of(&state, clinic_id).await?;
@@ -701,7 +705,7 @@ pub async fn worklist_rows_page(
     page: Page,
     SignedIn(auth): SignedIn,
     Extension(facts): Extension<AccessFacts>,
-    Query(q): Query<WorklistQuery>,
+    Params(q): Params<WorklistQuery>,
 ) -> Response {
     match worklist_rows(&state, &page, &auth, &facts, &q).await {
         Ok((w, rows)) => {

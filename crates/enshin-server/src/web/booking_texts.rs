@@ -21,9 +21,9 @@ pub struct BookingTexts {
     pub choose_slot: &'static str,
     /// No free slot in the period shown.
     pub no_slots: &'static str,
-    /// The next seven days.
+    /// The next days.
     pub later: &'static str,
-    /// The seven days before.
+    /// The days before.
     pub earlier: &'static str,
     /// Button: cancel a visit.
     pub cancel_visit: &'static str,
@@ -184,8 +184,8 @@ pub static JA: BookingTexts = BookingTexts {
     choose_menu: "受診内容を選んでください",
     choose_slot: "日時を選んでください",
     no_slots: "この期間に空きはありません。",
-    later: "次の7日間",
-    earlier: "前の7日間",
+    later: "次の日程",
+    earlier: "前の日程",
     cancel_visit: "キャンセルする",
     move_visit: "日時を変更する",
     deadline: "変更・キャンセルの締切(開始前):",
@@ -272,8 +272,8 @@ pub static EN: BookingTexts = BookingTexts {
     choose_menu: "Choose the kind of visit",
     choose_slot: "Choose a time",
     no_slots: "No free times in this period.",
-    later: "Next 7 days",
-    earlier: "Previous 7 days",
+    later: "Later days",
+    earlier: "Earlier days",
     cancel_visit: "Cancel",
     move_visit: "Change the time",
     deadline: "Changes and cancellation until this long before the visit:",

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use crate::links::{
     approve, clinic_code, invite, my_clinics, my_requests, open_requests, redeem, refuse,
     request_join,
 };
+use crate::params::Params;
 use crate::registry::{NewPatient, Search, add_patient, registry};
 use crate::routes::AppState;
 use crate::session::Authenticated;
@@ -113,7 +114,7 @@ pub async fn patients_page(
     page: Page,
     SignedIn(auth): SignedIn,
     Extension(facts): Extension<AccessFacts>,
-    Query(search): Query<Search>,
+    Params(search): Params<Search>,
 ) -> Response {
     let q = search.q.chars().take(50).collect();
     patients_view(
@@ -323,7 +324,7 @@ pub async fn link_page(
     State(state): State<AppState>,
     page: Page,
     SignedIn(auth): SignedIn,
-    Query(q): Query<CodeQuery>,
+    Params(q): Params<CodeQuery>,
 ) -> Response {
     let code = q
         .code
