@@ -355,21 +355,25 @@ impl AuditStore {
         let (after_at, after_writer, after_idx) =
             after.map_or((i64::MIN, "", 0), |p| (p.at_ms, p.writer.as_str(), p.idx));
         // Target ids are matched inside the canonical JSON, where an id (letters, digits, `-`, `.`)
-        // stands as written; LIKE's wildcards in it are escaped, anything else cannot match.
-        let target = filter.target_id.as_ref().map(|t| {
-            let escaped = t
-                .replace('\\', "\\\\")
+        // stands as written; LIKE's wildcards in it are escaped, anything else cannot match. A
+        // record a list showed is in `subjects`, the entry's last field, so a match after its
+        // start is a match inside it.
+        let escaped = filter.target_id.as_ref().map(|t| {
+            t.replace('\\', "\\\\")
                 .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%\"target_id\":\"{escaped}\"%")
+                .replace('_', "\\_")
         });
+        let target = escaped.as_ref().map(|e| format!("%\"target_id\":\"{e}\"%"));
+        let subject = escaped
+            .as_ref()
+            .map(|e| format!("%\"subjects\":[%\"{e}\"%"));
         let rows = sqlx::query(
             "SELECT at_ms, writer, idx, body FROM entries \
              WHERE at_ms >= $1 AND at_ms < $2 \
                AND ($3 IS NULL OR clinic_id = $3) \
                AND ($4 IS NULL OR principal_id = $4) \
                AND ($5 IS NULL OR outcome = $5) \
-               AND ($6 IS NULL OR body LIKE $6 ESCAPE '\\') \
+               AND ($6 IS NULL OR body LIKE $6 ESCAPE '\\' OR body LIKE $11 ESCAPE '\\') \
                AND (at_ms > $7 OR (at_ms = $7 AND (writer > $8 OR (writer = $8 AND idx > $9)))) \
              ORDER BY at_ms, writer, idx LIMIT $10",
         )
@@ -383,6 +387,7 @@ impl AuditStore {
         .bind(after_writer)
         .bind(to_i64(after_idx))
         .bind(i64::from(limit))
+        .bind(subject)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -190,6 +190,14 @@ async fn a_linked_patient_books_moves_and_cancels_and_the_clinic_confirms_and_se
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["appointments"][0]["id"], id.as_str());
     assert_eq!(list["appointments"][0]["patient"]["kana"], "ヤマダ ハナコ");
+    // That read of the patient is in the access log, by record id.
+    let store = crate::audit::audit_store(&app).await;
+    let read = crate::audit::entries(&store)
+        .await
+        .into_iter()
+        .rfind(|s| s.entry.action == "GET /api/v1/appointments" && s.entry.listener == "clinic")
+        .unwrap();
+    assert_eq!(read.entry.subjects, vec![record.clone()]);
     let (status, _) = call(
         &staff_pc,
         Method::POST,

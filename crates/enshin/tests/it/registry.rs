@@ -193,6 +193,33 @@ async fn the_registry_keeps_sex_card_and_contact_sealed_and_finds_patients_only_
         reads.iter().filter(|r| r.is_empty()).count() >= 5,
         "B's and the empty searches read nobody"
     );
+    // "Who looked at this patient?" finds the list reads as well as the record reads.
+    let filter = enshin_store::audit::AuditFilter {
+        from: 0,
+        to: i64::MAX,
+        clinic_id: None,
+        principal_id: None,
+        target_id: Some(sato.clone()),
+        outcome: None,
+    };
+    let found = store.search(&filter, None, 100).await.unwrap();
+    let actions: Vec<String> = found
+        .iter()
+        .map(|(_, body)| {
+            enshin_core::audit::entry::Sealed::from_bytes(body.as_bytes())
+                .unwrap()
+                .entry
+                .action
+        })
+        .collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "GET /api/v1/patients")
+            .count(),
+        2,
+        "the search for 佐藤 and the whole list: {actions:?}"
+    );
     app.stop().await;
 }
 
