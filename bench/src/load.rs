@@ -118,7 +118,7 @@ async fn patient(app: &TestApp, login_id: &str) -> String {
 }
 
 /// Runs `concurrency` workers over `clients` for `seconds`; returns latencies in ms and the rate.
-async fn drive<F, Fut>(concurrency: usize, seconds: u64, request: F) -> (Vec<f64>, f64)
+pub(crate) async fn drive<F, Fut>(concurrency: usize, seconds: u64, request: F) -> (Vec<f64>, f64)
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,

@@ -6,7 +6,9 @@
 //! `reset-timing`: does asking for a password reset take as long for an unknown login ID as for
 //! a patient to whom a code is sent (AUTH-6)? Same table.
 //! `audit-write`, `read`, `login`, `verify`: the load figures of the access log (see load.rs).
+//! `book`: booking throughput on one doctor and the 50-way race for one slot (see booking.rs).
 
+mod booking;
 mod load;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -258,9 +260,10 @@ async fn main() {
         Some("read") => load::read(number(5, 60)).await,
         Some("login") => load::login(number(5, 60)).await,
         Some("verify") => load::verify(number(1_000_000, 5_000_000)).await,
+        Some("book") => booking::book(number(5, 60)).await,
         _ => {
             eprintln!(
-                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries]"
+                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds]"
             );
             std::process::exit(2);
         }
