@@ -977,27 +977,23 @@ pub async fn menu(
     after_schedule(&state, &page, &auth, done).await
 }
 
-/// `POST /schedule/menus/{id}/withdraw` (clinic admin).
-pub async fn withdraw(
-    State(state): State<AppState>,
-    page: Page,
-    SignedIn(auth): SignedIn,
-    Path(id): Path<String>,
-    Posted(_): Posted<Button>,
-) -> Response {
-    let done = set_menu_active(&state, &auth, &id, false).await;
-    after_schedule(&state, &page, &auth, done).await
+/// The offer-or-withdraw button's form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OfferForm {
+    active: String,
 }
 
-/// `POST /schedule/menus/{id}/offer` (clinic admin).
-pub async fn reoffer(
+/// `POST /schedule/menus/{id}/active` (clinic admin): `active=true` offers the menu again,
+/// anything else withdraws it.
+pub async fn menu_active(
     State(state): State<AppState>,
     page: Page,
     SignedIn(auth): SignedIn,
     Path(id): Path<String>,
-    Posted(_): Posted<Button>,
+    Posted(form): Posted<OfferForm>,
 ) -> Response {
-    let done = set_menu_active(&state, &auth, &id, true).await;
+    let done = set_menu_active(&state, &auth, &id, form.active == "true").await;
     after_schedule(&state, &page, &auth, done).await
 }
 

@@ -115,8 +115,7 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/schedule", get(booking::schedule_page))
             .route("/schedule/settings", post(booking::settings))
             .route("/schedule/menus", post(booking::menu))
-            .route("/schedule/menus/{id}/withdraw", post(booking::withdraw))
-            .route("/schedule/menus/{id}/offer", post(booking::reoffer))
+            .route("/schedule/menus/{id}/active", post(booking::menu_active))
             .route("/schedule/doctors/{id}/hours", post(booking::week))
             .route("/schedule/doctors/{id}/days", post(booking::day))
             .route(

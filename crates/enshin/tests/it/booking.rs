@@ -71,6 +71,21 @@ fn tomorrow_in_tokyo() -> String {
         .to_string()
 }
 
+/// The clinic's worklist of tomorrow, as a member sees it.
+async fn tomorrows_list(app: &TestApp, pc: &Client, token: &str) -> (StatusCode, Value) {
+    call(
+        pc,
+        Method::GET,
+        app.clinic_url(&format!(
+            "/api/v1/appointments?date={}",
+            tomorrow_in_tokyo()
+        )),
+        token,
+        None,
+    )
+    .await
+}
+
 async fn patient_get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     call(
         &app.client(),
@@ -176,17 +191,7 @@ async fn a_linked_patient_books_moves_and_cancels_and_the_clinic_confirms_and_se
     assert_eq!(again["error"]["code"], "slot_not_offered");
 
     // Staff see it on the worklist with the patient's name, and confirm it.
-    let (status, list) = call(
-        &staff_pc,
-        Method::GET,
-        app.clinic_url(&format!(
-            "/api/v1/appointments?date={}",
-            tomorrow_in_tokyo()
-        )),
-        &staff,
-        None,
-    )
-    .await;
+    let (status, list) = tomorrows_list(&app, &staff_pc, &staff).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["appointments"][0]["id"], id.as_str());
     assert_eq!(list["appointments"][0]["patient"]["kana"], "ヤマダ ハナコ");
@@ -369,17 +374,7 @@ async fn another_clinic_and_another_patient_can_neither_see_nor_touch_a_visit() 
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "A's patient is not B's");
-    let (_, b_list) = call(
-        &b_pc,
-        Method::GET,
-        app.clinic_url(&format!(
-            "/api/v1/appointments?date={}",
-            tomorrow_in_tokyo()
-        )),
-        &b_admin,
-        None,
-    )
-    .await;
+    let (_, b_list) = tomorrows_list(&app, &b_pc, &b_admin).await;
     assert_eq!(b_list["appointments"], json!([]));
 
     // A patient linked to A but not the visit's: cannot cancel or move it.
@@ -599,17 +594,7 @@ async fn bad_input_is_refused_with_a_clear_message() {
         assert!(response.status().is_client_error(), "{}", response.status());
     }
     // Nothing was booked by any of it.
-    let (_, list) = call(
-        &staff_pc,
-        Method::GET,
-        app.clinic_url(&format!(
-            "/api/v1/appointments?date={}",
-            tomorrow_in_tokyo()
-        )),
-        &staff,
-        None,
-    )
-    .await;
+    let (_, list) = tomorrows_list(&app, &staff_pc, &staff).await;
     assert_eq!(list["appointments"], json!([]));
     app.stop().await;
 }
@@ -776,17 +761,7 @@ async fn fifty_concurrent_requests_for_one_slot_book_it_exactly_once() {
     }
     assert_eq!(created, 1, "exactly one of 50 requests books the slot");
     let (_, pc, token) = member(&app, &a, Role::Staff).await;
-    let (_, list) = call(
-        &pc,
-        Method::GET,
-        app.clinic_url(&format!(
-            "/api/v1/appointments?date={}",
-            tomorrow_in_tokyo()
-        )),
-        &token,
-        None,
-    )
-    .await;
+    let (_, list) = tomorrows_list(&app, &pc, &token).await;
     assert_eq!(list["appointments"].as_array().unwrap().len(), 1);
     if let Some(second) = second {
         second.stop().await;
@@ -1090,11 +1065,16 @@ async fn the_booking_pages_book_move_and_cancel_and_the_worklist_shows_and_moves
     assert_eq!(setup.status, StatusCode::OK);
     let withdrawn = admin
         .post(
-            &format!("/schedule/menus/{menu}/withdraw"),
-            &[("csrf", &setup.csrf())],
+            &format!("/schedule/menus/{menu}/active"),
+            &[("csrf", &setup.csrf()), ("active", "false")],
         )
         .await;
-    assert_eq!(withdrawn.location(), Some("/schedule?done=saved"));
+    assert_eq!(
+        withdrawn.location(),
+        Some("/schedule?done=saved"),
+        "{}",
+        withdrawn.body
+    );
     let menus = phone.get(&format!("/clinics/{a}/book")).await;
     assert!(!menus.body.contains("再診(オンライン)"));
     let bad = admin
