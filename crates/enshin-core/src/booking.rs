@@ -9,6 +9,9 @@ use crate::schedule::Slot;
 
 /// Longest cancellation deadline a clinic can set: a week.
 pub const DEADLINE_MAX_MINUTES: i64 = 7 * 24 * 60;
+/// Visits a patient may have waiting at one clinic (requested or confirmed, not yet begun), so
+/// that one account cannot take a clinic's free times away.
+pub const OPEN_VISITS_MAX: i64 = 5;
 /// How far ahead slots are offered.
 pub const DAYS_MAX: i64 = 92;
 
@@ -40,6 +43,9 @@ pub enum BookingError {
         /// The clinic's deadline.
         minutes: i64,
     },
+    /// The patient has [`OPEN_VISITS_MAX`] visits waiting at this clinic already.
+    #[error("you have 5 visits booked at this clinic already; cancel one or ask the clinic")]
+    TooMany,
     /// The clinic settings as typed are not valid.
     #[error("the cancellation deadline must be 0 to 10080 minutes, and the time zone a known one")]
     Settings,
@@ -83,6 +89,15 @@ impl Settings {
         } else {
             Ok(())
         }
+    }
+}
+
+/// Whether a patient with `open` visits waiting at a clinic may book another.
+pub fn patient_may_book(open: i64) -> Result<(), BookingError> {
+    if open < OPEN_VISITS_MAX {
+        Ok(())
+    } else {
+        Err(BookingError::TooMany)
     }
 }
 
@@ -186,5 +201,10 @@ mod tests {
         assert!(Settings::new("Asia/Tokyo", true, -1).is_err());
         assert!(Settings::new("Asia/Tokyo", true, DEADLINE_MAX_MINUTES + 1).is_err());
         assert!(Settings::new("Mars/Olympus", true, 0).is_err());
+        assert!(patient_may_book(OPEN_VISITS_MAX - 1).is_ok());
+        assert_eq!(
+            patient_may_book(OPEN_VISITS_MAX),
+            Err(BookingError::TooMany)
+        );
     }
 }

@@ -361,6 +361,14 @@ async fn book(
     )
     .await?;
     let slot = booking::offered(&slots, &busy, start, now)?;
+    if who.is_patient {
+        booking::patient_may_book(
+            state
+                .store
+                .waiting_visits(who.clinic_patient_id, now)
+                .await?,
+        )?;
+    }
     let id = uuid::Uuid::now_v7().to_string();
     state
         .store

@@ -52,6 +52,7 @@ impl From<BookingError> for ApiError {
             BookingError::NotOffered => (StatusCode::CONFLICT, "slot_not_offered"),
             BookingError::Past => (StatusCode::UNPROCESSABLE_ENTITY, "slot_past"),
             BookingError::TooLate { .. } => (StatusCode::CONFLICT, "too_late_to_change"),
+            BookingError::TooMany => (StatusCode::CONFLICT, "too_many_visits"),
             BookingError::Settings => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_settings"),
         };
         ApiError::new(status, code, e.to_string())

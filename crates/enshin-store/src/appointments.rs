@@ -354,6 +354,23 @@ impl Store {
             .collect()
     }
 
+    /// Visits of a registry record that wait (requested or confirmed) and start after `now`.
+    pub async fn waiting_visits(
+        &self,
+        clinic_patient_id: &str,
+        now: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM appointments WHERE clinic_patient_id = $1 \
+             AND state IN ('requested', 'confirmed') AND starts_at > $2",
+        )
+        .bind(clinic_patient_id)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        row.try_get(0)
+    }
+
     /// The registry record the patient account is linked to in a clinic.
     pub async fn linked_record(
         &self,

@@ -100,6 +100,17 @@ pub fn review(entries: impl IntoIterator<Item = Entry>, known: &Known) -> Review
                 .or_default()
                 .insert((kind.clone(), id.clone()));
         }
+        // A list that showed patient records read each of them.
+        if let (Some(who), Outcome::Allowed) = (&e.principal_id, e.outcome)
+            && !e.subjects.is_empty()
+        {
+            let read = t.reads.entry(who.clone()).or_default();
+            read.extend(
+                e.subjects
+                    .iter()
+                    .map(|id| ("patient".to_owned(), id.clone())),
+            );
+        }
         if e.outcome != Outcome::Allowed {
             let who = e
                 .principal_id
@@ -193,5 +204,18 @@ mod tests {
         assert_eq!(c1.repeated_failures, [("guesser".to_owned(), 5)]);
         assert_eq!(c1.new_certificates, ["aa"]);
         assert!(c1.new_addresses.is_empty(), "10.0.0.1 was seen before");
+    }
+
+    #[test]
+    fn records_shown_by_lists_count_as_reads() {
+        let day = 1_795_741_200_000;
+        let mut export = e(day, "exporter", Outcome::Allowed, None);
+        export.action = "GET /api/v1/patients/export".into();
+        export.subjects = (0..70).map(|i| format!("p{i}")).collect();
+        let mut search = e(day, "searcher", Outcome::Allowed, None);
+        search.subjects = vec!["p1".into(), "p2".into()];
+        let review = review(vec![export, search], &Known::default());
+        let c1 = &review.clinics[&Some("c1".to_owned())];
+        assert_eq!(c1.bulk_readers, [("exporter".to_owned(), 70)]);
     }
 }

@@ -281,6 +281,26 @@ async fn a_linked_patient_books_moves_and_cancels_and_the_clinic_confirms_and_se
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(refused["error"]["code"], "too_late_to_change");
+    // Five visits waiting is the most one patient may hold at a clinic.
+    for start in &free[2..6] {
+        let (status, _) = patient_post(
+            &app,
+            &token,
+            "/api/v1/appointments",
+            json!({ "clinic_id": a, "menu_id": menu, "doctor_id": doctor, "start": start }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, sixth) = patient_post(
+        &app,
+        &token,
+        "/api/v1/appointments",
+        json!({ "clinic_id": a, "menu_id": menu, "doctor_id": doctor, "start": free[7] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(sixth["error"]["code"], "too_many_visits");
     // The clinic still can.
     let (status, _) = call(
         &staff_pc,
