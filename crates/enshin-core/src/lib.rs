@@ -20,3 +20,4 @@ pub mod roster;
 pub mod schedule;
 pub mod session;
 pub mod totp;
+pub mod vitals;
