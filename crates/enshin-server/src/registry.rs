@@ -250,20 +250,12 @@ pub async fn check_import(
     let mut errors = parsed.errors;
     let mut records = Vec::with_capacity(parsed.rows.len());
     for row in parsed.rows {
-        let [
-            family_name,
-            given_name,
-            family_name_kana,
-            given_name_kana,
-            birth_date,
-            sex,
-            card_number,
-            contact,
-        ] = row.values;
+        let fields = PatientFields::from_values(row.values);
+        let card_number = &fields.card_number;
         if !card_number.is_empty()
             && state
                 .store
-                .find_by_card(&state.keyring, clinic_id, &card_number)
+                .find_by_card(&state.keyring, clinic_id, card_number)
                 .await?
                 .is_some()
         {
@@ -275,16 +267,6 @@ pub async fn check_import(
             });
             continue;
         }
-        let fields = PatientFields {
-            family_name,
-            given_name,
-            family_name_kana,
-            given_name_kana,
-            birth_date,
-            sex,
-            card_number,
-            contact,
-        };
         records.push((row.line, uuid::Uuid::now_v7().to_string(), fields));
     }
     errors.sort_by_key(|e| e.line);

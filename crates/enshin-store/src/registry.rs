@@ -46,6 +46,30 @@ pub struct PatientFields {
 }
 
 impl PatientFields {
+    /// The fields of values in the order of [`COLUMNS`].
+    pub fn from_values(values: [String; 8]) -> Self {
+        let [
+            family_name,
+            given_name,
+            family_name_kana,
+            given_name_kana,
+            birth_date,
+            sex,
+            card_number,
+            contact,
+        ] = values;
+        Self {
+            family_name,
+            given_name,
+            family_name_kana,
+            given_name_kana,
+            birth_date,
+            sex,
+            card_number,
+            contact,
+        }
+    }
+
     /// The values in the order of [`COLUMNS`].
     pub fn values(&self) -> [&str; 8] {
         [
@@ -129,26 +153,8 @@ fn open_row(
         let plain = key.open(&ctx, &sealed).map_err(KeyringError::from)?;
         opened.push(String::from_utf8_lossy(&plain).into_owned());
     }
-    let [
-        family_name,
-        given_name,
-        family_name_kana,
-        given_name_kana,
-        birth_date,
-        sex,
-        card_number,
-        contact,
-    ] = <[String; 8]>::try_from(opened).map_err(|_| sqlx::Error::RowNotFound)?;
-    Ok(PatientFields {
-        family_name,
-        given_name,
-        family_name_kana,
-        given_name_kana,
-        birth_date,
-        sex,
-        card_number,
-        contact,
-    })
+    let values = <[String; 8]>::try_from(opened).map_err(|_| sqlx::Error::RowNotFound)?;
+    Ok(PatientFields::from_values(values))
 }
 
 const SEALED: &str = "family_name, given_name, family_name_kana, given_name_kana, birth_date, sex, card_number, contact";
