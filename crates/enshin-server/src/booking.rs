@@ -28,9 +28,7 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::routes::AppState;
-use crate::schedule::{
-    clinic_today, doctor_of, invalid_date, member_clinic, menu_json, parse_date, settings_of,
-};
+use crate::schedule::{clinic_today, doctor_of, invalid_date, menu_json, parse_date, settings_of};
 use crate::session::{Authenticated, json_body};
 
 impl From<BookError> for ApiError {
@@ -246,7 +244,7 @@ pub async fn clinic_slots(
     auth: Authenticated,
     Params(q): Params<SlotQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::BookVisit)?;
+    let clinic_id = auth.member_clinic(Action::BookVisit)?;
     let (settings, menu, doctors) = free_slots(&state, clinic_id, &q).await?;
     Ok(slots_json(&zone(&settings), &menu, &doctors))
 }
@@ -409,7 +407,7 @@ pub async fn book_for_patient(
     auth: &Authenticated,
     typed: &TypedBooking,
 ) -> Result<Appointment, ApiError> {
-    let clinic_id = member_clinic(auth, Action::BookVisit)?;
+    let clinic_id = auth.member_clinic(Action::BookVisit)?;
     let patient_id = typed
         .patient_id
         .as_deref()
@@ -526,7 +524,7 @@ pub async fn worklist(
     facts: &AccessFacts,
     q: &WorklistQuery,
 ) -> Result<Worklist, ApiError> {
-    let clinic_id = member_clinic(auth, Action::ReadWorklist)?;
+    let clinic_id = auth.member_clinic(Action::ReadWorklist)?;
     let settings = settings_of(state, clinic_id).await?;
     let tz = zone(&settings);
     let date = match &q.date {
@@ -737,7 +735,7 @@ pub async fn reschedule(
     if state.listener == crate::listener::ListenerKind::Patient {
         reschedule_own(&state, &auth, &id, &typed.start).await?;
     } else {
-        let clinic_id = member_clinic(&auth, Action::BookVisit)?;
+        let clinic_id = auth.member_clinic(Action::BookVisit)?;
         let a = state
             .store
             .appointment(clinic_id, &id)
@@ -767,7 +765,7 @@ pub async fn set_state(
     id: &str,
     to: &str,
 ) -> Result<(), ApiError> {
-    let clinic_id = member_clinic(auth, Action::BookVisit)?;
+    let clinic_id = auth.member_clinic(Action::BookVisit)?;
     let to = Visit::parse(to).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -823,7 +821,7 @@ pub async fn read(
     Extension(facts): Extension<AccessFacts>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::ReadWorklist)?;
+    let clinic_id = auth.member_clinic(Action::ReadWorklist)?;
     let a = state
         .store
         .appointment(clinic_id, &id)

@@ -234,11 +234,7 @@ pub async fn decide(
     id: &str,
     decision: Decision,
 ) -> Result<GrantRecord, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, Action::DecideAccess, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(&auth.actor, Action::DecideAccess, Target::Clinic(clinic_id))?;
+    let clinic_id = auth.member_clinic(Action::DecideAccess)?;
     let (admin, now) = (&auth.session.account_id, now_ms());
     let done = match decision {
         Decision::Approve => state.store.decide_access(id, clinic_id, admin, true, now),
@@ -313,16 +309,12 @@ pub async fn operator_entries(
     state: &AppState,
     auth: &Authenticated,
 ) -> Result<Vec<Sealed>, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, Action::DecideAccess, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(&auth.actor, Action::DecideAccess, Target::Clinic(clinic_id))?;
+    let clinic_id = auth.member_clinic(Action::DecideAccess)?;
     let now = now_ms();
     let filter = AuditFilter {
         from: now - LOOKBACK_MS,
         to: now + 1,
-        clinic_id: Some(clinic_id.clone()),
+        clinic_id: Some(clinic_id.to_owned()),
         principal_id: None,
         target_id: None,
         outcome: None,

@@ -35,15 +35,7 @@ pub async fn invite(
     auth: &Authenticated,
     clinic_patient_id: &str,
 ) -> Result<Invitation, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, Action::InvitePatient, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(
-        &auth.actor,
-        Action::InvitePatient,
-        Target::Clinic(clinic_id),
-    )?;
+    let clinic_id = auth.member_clinic(Action::InvitePatient)?;
     if !state
         .store
         .clinic_patient_exists(clinic_id, clinic_patient_id)
@@ -197,11 +189,7 @@ pub async fn list(
 
 /// The clinic's public code, for members to tell patients (made when first asked for).
 pub async fn clinic_code(state: &AppState, auth: &Authenticated) -> Result<String, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, Action::DecideJoin, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(&auth.actor, Action::DecideJoin, Target::Clinic(clinic_id))?;
+    let clinic_id = auth.member_clinic(Action::DecideJoin)?;
     let fresh =
         invitation::new_clinic_code().map_err(|_| ApiError::unavailable(&"random generator"))?;
     let code = state
@@ -327,19 +315,6 @@ async fn requester(state: &AppState, account_id: &str) -> Result<NewPatient, Api
     })
 }
 
-fn clinic_of(auth: &Authenticated) -> Result<&str, ApiError> {
-    match &auth.actor {
-        Actor::Member { clinic_id, .. } => {
-            authorize(&auth.actor, Action::DecideJoin, Target::Clinic(clinic_id))?;
-            Ok(clinic_id)
-        }
-        _ => {
-            authorize(&auth.actor, Action::DecideJoin, Target::Service)?;
-            Err(ApiError::not_found())
-        }
-    }
-}
-
 /// An open request as a clinic's members see it.
 pub struct JoinRequest {
     /// Request id.
@@ -355,7 +330,7 @@ pub async fn open_requests(
     state: &AppState,
     auth: &Authenticated,
 ) -> Result<Vec<JoinRequest>, ApiError> {
-    let clinic_id = clinic_of(auth)?;
+    let clinic_id = auth.member_clinic(Action::DecideJoin)?;
     let mut list = Vec::new();
     for (id, account, created_at) in state.store.open_join_requests(clinic_id).await? {
         list.push(JoinRequest {
@@ -429,7 +404,7 @@ pub async fn approve(
     id: &str,
     record: Option<String>,
 ) -> Result<String, ApiError> {
-    let clinic_id = clinic_of(auth)?.to_owned();
+    let clinic_id = auth.member_clinic(Action::DecideJoin)?.to_owned();
     let Some(account) = state.store.open_join_request(&clinic_id, id).await? else {
         return Err(ApiError::not_found());
     };
@@ -467,7 +442,7 @@ pub async fn approve(
 
 /// A member refuses an open request of their clinic.
 pub async fn refuse(state: &AppState, auth: &Authenticated, id: &str) -> Result<(), ApiError> {
-    let clinic_id = clinic_of(auth)?.to_owned();
+    let clinic_id = auth.member_clinic(Action::DecideJoin)?.to_owned();
     if state
         .store
         .open_join_request(&clinic_id, id)

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use enshin_core::authz::{Action, Actor, Target, authorize};
+use enshin_core::authz::{Action, Target, authorize};
 use enshin_core::patient::{self, FieldError};
 use enshin_core::roster::{self, RosterError, RowError};
 use enshin_store::registry::{Listed, Opened, PatientFields, Reader, RegistryError};
@@ -81,26 +81,13 @@ fn card_taken() -> ApiError {
     .with_field("card_number")
 }
 
-/// The clinic of a member allowed to do `action` with the registry.
-fn registry_clinic(auth: &Authenticated, action: Action) -> Result<&str, ApiError> {
-    crate::schedule::member_clinic(auth, action)
-}
-
 /// A member adds a patient to their clinic's registry; the new record's id.
 pub async fn add_patient(
     state: &AppState,
     auth: &Authenticated,
     p: &NewPatient,
 ) -> Result<String, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, Action::RegisterPatient, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(
-        &auth.actor,
-        Action::RegisterPatient,
-        Target::Clinic(clinic_id),
-    )?;
+    let clinic_id = auth.member_clinic(Action::RegisterPatient)?;
     let fields = PatientFields {
         family_name: patient::name("family_name", &p.family_name).map_err(invalid)?,
         given_name: patient::name("given_name", &p.given_name).map_err(invalid)?,
@@ -140,7 +127,7 @@ pub async fn registry(
     facts: &AccessFacts,
     q: &str,
 ) -> Result<Vec<Listed>, ApiError> {
-    let clinic_id = registry_clinic(auth, Action::ReadPatient)?;
+    let clinic_id = auth.member_clinic(Action::ReadPatient)?;
     let reader = Reader::Member { clinic_id };
     let q = q.trim();
     // An exact card number is found through its blind index without opening anyone else.
@@ -245,7 +232,7 @@ pub async fn check_import(
     auth: &Authenticated,
     bytes: &[u8],
 ) -> Result<Checked, ApiError> {
-    let clinic_id = registry_clinic(auth, Action::TransferRegistry)?;
+    let clinic_id = auth.member_clinic(Action::TransferRegistry)?;
     let parsed = roster::parse(bytes, &crate::clock::today_in_japan())?;
     let mut errors = parsed.errors;
     let mut records = Vec::with_capacity(parsed.rows.len());
@@ -279,7 +266,7 @@ pub async fn commit_import(
     auth: &Authenticated,
     checked: &Checked,
 ) -> Result<usize, ApiError> {
-    let clinic_id = registry_clinic(auth, Action::TransferRegistry)?;
+    let clinic_id = auth.member_clinic(Action::TransferRegistry)?;
     let records: Vec<(String, PatientFields)> = checked
         .records
         .iter()
@@ -374,7 +361,7 @@ pub async fn export_csv(
     auth: &Authenticated,
     facts: &AccessFacts,
 ) -> Result<Vec<u8>, ApiError> {
-    let clinic_id = registry_clinic(auth, Action::TransferRegistry)?;
+    let clinic_id = auth.member_clinic(Action::TransferRegistry)?;
     let list = state
         .store
         .list_clinic_patients(
@@ -429,11 +416,7 @@ pub async fn read(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, Action::ReadPatient, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(&auth.actor, Action::ReadPatient, Target::Clinic(clinic_id))?;
+    let clinic_id = auth.member_clinic(Action::ReadPatient)?;
     let opened = state
         .store
         .open_clinic_patient(

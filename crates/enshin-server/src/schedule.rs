@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use enshin_core::authz::{Action, Actor, Target, authorize};
+use enshin_core::authz::Action;
 use enshin_core::booking::{BookingError, Settings};
 use enshin_core::schedule::{Exception, Hours, Menu, Mode, ScheduleError, Visit, Weekly};
 use enshin_store::schedule::{Doctor, StoredMenu};
@@ -18,17 +18,6 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::routes::AppState;
 use crate::session::{Authenticated, json_body};
-
-/// The clinic of a member allowed to do `action` there, or the refusal (one place for the
-/// member-only routes of this module and of booking).
-pub fn member_clinic(auth: &Authenticated, action: Action) -> Result<&str, ApiError> {
-    let Actor::Member { clinic_id, .. } = &auth.actor else {
-        authorize(&auth.actor, action, Target::Service)?;
-        return Err(ApiError::not_found());
-    };
-    authorize(&auth.actor, action, Target::Clinic(clinic_id))?;
-    Ok(clinic_id)
-}
 
 fn unprocessable(field: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
@@ -130,7 +119,7 @@ pub async fn get_settings(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::BookVisit)?;
+    let clinic_id = auth.member_clinic(Action::BookVisit)?;
     Ok(settings_json(&settings_of(&state, clinic_id).await?))
 }
 
@@ -153,7 +142,7 @@ pub async fn set_settings(
     auth: &Authenticated,
     typed: &TypedSettings,
 ) -> Result<Settings, ApiError> {
-    let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
     let current = settings_of(state, clinic_id).await?;
     let settings = Settings::new(
         typed.time_zone.as_deref().unwrap_or(&current.time_zone),
@@ -190,7 +179,7 @@ pub async fn list_menus(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::BookVisit)?;
+    let clinic_id = auth.member_clinic(Action::BookVisit)?;
     let menus: Vec<_> = state
         .store
         .menus(clinic_id)
@@ -223,7 +212,7 @@ pub async fn add_menu(
     auth: &Authenticated,
     typed: &TypedMenu,
 ) -> Result<String, ApiError> {
-    let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
     let mode = Mode::parse(&typed.mode)
         .ok_or_else(|| unprocessable("mode", "mode: online or in_person"))?;
     let visit = Visit::parse(&typed.visit)
@@ -255,7 +244,7 @@ pub async fn set_menu_active(
     id: &str,
     active: bool,
 ) -> Result<(), ApiError> {
-    let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
     if state.store.set_menu_active(clinic_id, id, active).await? {
         Ok(())
     } else {
@@ -303,7 +292,7 @@ pub async fn list_doctors(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::BookVisit)?;
+    let clinic_id = auth.member_clinic(Action::BookVisit)?;
     let doctors: Vec<_> = state
         .store
         .doctors(clinic_id)
@@ -372,7 +361,7 @@ pub async fn set_week(
     doctor_id: &str,
     typed: &TypedHours,
 ) -> Result<(), ApiError> {
-    let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
     doctor_of(state, clinic_id, doctor_id).await?;
     let week = week_of(typed)?;
     state
@@ -400,7 +389,7 @@ pub async fn get_week(
     auth: Authenticated,
     Path(doctor_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::BookVisit)?;
+    let clinic_id = auth.member_clinic(Action::BookVisit)?;
     doctor_of(&state, clinic_id, &doctor_id).await?;
     let settings = settings_of(&state, clinic_id).await?;
     let today = clinic_today(&settings);
@@ -445,7 +434,7 @@ pub async fn set_day(
     day: &str,
     typed: &TypedHours,
 ) -> Result<(), ApiError> {
-    let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
     doctor_of(state, clinic_id, doctor_id).await?;
     let date = parse_date("date", day)?;
     if typed.hours.len() > BLOCKS_MAX {
@@ -478,7 +467,7 @@ pub async fn clear_day(
     doctor_id: &str,
     day: &str,
 ) -> Result<(), ApiError> {
-    let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
     doctor_of(state, clinic_id, doctor_id).await?;
     let date = parse_date("date", day)?;
     if state

@@ -442,6 +442,19 @@ pub struct Authenticated {
     pub actor: Actor,
 }
 
+impl Authenticated {
+    /// The clinic of a member allowed to do `action` there, or the refusal: 403 for a role or
+    /// kind that may never do it, 404 (like a missing id) otherwise.
+    pub fn member_clinic(&self, action: Action) -> Result<&str, ApiError> {
+        let Actor::Member { clinic_id, .. } = &self.actor else {
+            authorize(&self.actor, action, Target::Service)?;
+            return Err(ApiError::not_found());
+        };
+        authorize(&self.actor, action, Target::Clinic(clinic_id))?;
+        Ok(clinic_id)
+    }
+}
+
 /// What a patient who has not accepted the current terms may still do (CONSENT-1): read and
 /// accept them, and log out.
 const TERMS_EXEMPT: &[(Method, &str)] = &[

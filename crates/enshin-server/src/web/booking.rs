@@ -26,7 +26,7 @@ use crate::params::Params;
 use crate::routes::AppState;
 use crate::schedule::{
     TypedBlock, TypedHours, TypedMenu, TypedSettings, add_menu, clear_day, clinic_today, hhmm,
-    member_clinic, set_day, set_menu_active, set_settings, set_week, settings_of,
+    set_day, set_menu_active, set_settings, set_week, settings_of,
 };
 use crate::session::Authenticated;
 use enshin_core::authz::Action;
@@ -485,7 +485,7 @@ pub async fn member_book_page(
     Path(patient_id): Path<String>,
     Params(q): Params<BookQuery>,
 ) -> Response {
-    let clinic_id = match member_clinic(&auth, Action::BookVisit) {
+    let clinic_id = match auth.member_clinic(Action::BookVisit) {
         Ok(c) => c.to_owned(),
         Err(e) => return page.error(Some(&auth), &e),
     };
@@ -533,7 +533,7 @@ pub async fn member_book(
             page.error(Some(&auth), &e)
         }
         Err(e) => {
-            let Ok(clinic_id) = member_clinic(&auth, Action::BookVisit) else {
+            let Ok(clinic_id) = auth.member_clinic(Action::BookVisit) else {
                 return page.error(Some(&auth), &e);
             };
             let ctx = member_context(&page, clinic_id, &patient_id);
@@ -649,7 +649,7 @@ pub async fn worklist_page(
         Ok(found) => found,
         Err(e) => return page.error(Some(&auth), &e),
     };
-    let Ok(clinic_id) = member_clinic(&auth, Action::ReadWorklist) else {
+    let Ok(clinic_id) = auth.member_clinic(Action::ReadWorklist) else {
         return page.error(Some(&auth), &ApiError::not_found());
     };
     let doctors = match state.store.doctors(clinic_id).await {
@@ -676,7 +676,7 @@ pub async fn worklist_stamp(
     auth: Authenticated,
     Params(q): Params<WorklistQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let clinic_id = member_clinic(&auth, Action::ReadWorklist)?;
+    let clinic_id = auth.member_clinic(Action::ReadWorklist)?;
     let settings = settings_of(&state, clinic_id).await?;
     let tz = zone(&settings);
     let date = match &q.date {
@@ -808,7 +808,7 @@ async fn schedule_view(
     err: Option<&ApiError>,
 ) -> Response {
     let result = async {
-        let clinic_id = member_clinic(auth, Action::ManageSchedule)?;
+        let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
         let settings = settings_of(state, clinic_id).await?;
         let menus = state.store.menus(clinic_id).await?;
         let today = clinic_today(&settings);

@@ -26,9 +26,7 @@ struct ImportPage {
 
 /// `GET /patients/import` (clinic admin): the file form.
 pub async fn import_page(page: Page, SignedIn(auth): SignedIn) -> Response {
-    if let Err(e) =
-        crate::schedule::member_clinic(&auth, enshin_core::authz::Action::TransferRegistry)
-    {
+    if let Err(e) = auth.member_clinic(enshin_core::authz::Action::TransferRegistry) {
         return page.error(Some(&auth), &e);
     }
     let template = ImportPage {
