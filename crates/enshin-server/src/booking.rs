@@ -517,6 +517,33 @@ pub struct WorklistQuery {
     pub doctor_id: Option<String>,
 }
 
+/// The worklist's day (`date`, or today in the clinic's zone), the zone, and the clinic's
+/// appointments starting that day, of one doctor or all; no patient record is opened.
+pub async fn day_appointments(
+    state: &AppState,
+    clinic_id: &str,
+    q: &WorklistQuery,
+) -> Result<(Date, TimeZone, Vec<Appointment>), ApiError> {
+    let settings = settings_of(state, clinic_id).await?;
+    let tz = zone(&settings);
+    let date = match &q.date {
+        Some(d) => parse_date("date", d)?,
+        None => clinic_today(&settings),
+    };
+    let start = |d: Date| {
+        d.to_zoned(tz.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|_| invalid_date("date"))
+    };
+    let next = date.tomorrow().map_err(|_| invalid_date("date"))?;
+    let doctor = q.doctor_id.as_deref().filter(|d| !d.is_empty());
+    let list = state
+        .store
+        .clinic_appointments(clinic_id, start(date)?, start(next)?, doctor)
+        .await?;
+    Ok((date, tz, list))
+}
+
 /// A member's worklist; every record shown is noted as read in the access log.
 pub async fn worklist(
     state: &AppState,
@@ -525,26 +552,10 @@ pub async fn worklist(
     q: &WorklistQuery,
 ) -> Result<Worklist, ApiError> {
     let clinic_id = auth.member_clinic(Action::ReadWorklist)?;
-    let settings = settings_of(state, clinic_id).await?;
-    let tz = zone(&settings);
-    let date = match &q.date {
-        Some(d) => parse_date("date", d)?,
-        None => clinic_today(&settings),
-    };
-    let doctor = q.doctor_id.as_deref().filter(|d| !d.is_empty());
-    if let Some(d) = doctor {
+    if let Some(d) = q.doctor_id.as_deref().filter(|d| !d.is_empty()) {
         doctor_of(state, clinic_id, d).await?;
     }
-    let bounds = |d: Date| {
-        d.to_zoned(tz.clone())
-            .map(|z| z.timestamp().as_millisecond())
-            .map_err(|_| invalid_date("date"))
-    };
-    let next = date.tomorrow().map_err(|_| invalid_date("date"))?;
-    let list = state
-        .store
-        .clinic_appointments(clinic_id, bounds(date)?, bounds(next)?, doctor)
-        .await?;
+    let (date, tz, list) = day_appointments(state, clinic_id, q).await?;
     let ids: BTreeSet<&str> = list.iter().map(|a| a.clinic_patient_id.as_str()).collect();
     let mut records: HashMap<&str, PatientFields> = HashMap::new();
     for id in &ids {

@@ -19,7 +19,8 @@ use super::context::{Button, Frame, Page, Posted, SignedIn};
 use crate::access::AccessFacts;
 use crate::booking::{
     DoctorSlots, SlotQuery, TypedBooking, WorklistQuery, book_for_patient, book_own, cancel_own,
-    free_slots, local, offer, own_appointments, reschedule_own, set_state, worklist, zone,
+    day_appointments, free_slots, local, offer, own_appointments, reschedule_own, set_state,
+    worklist, zone,
 };
 use crate::error::ApiError;
 use crate::params::Params;
@@ -677,25 +678,7 @@ pub async fn worklist_stamp(
     Params(q): Params<WorklistQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let clinic_id = auth.member_clinic(Action::ReadWorklist)?;
-    let settings = settings_of(&state, clinic_id).await?;
-    let tz = zone(&settings);
-    let date = match &q.date {
-        Some(d) => crate::schedule::parse_date("date", d)?,
-        None => clinic_today(&settings),
-    };
-    let start = |d: jiff::civil::Date| {
-        d.to_zoned(tz.clone())
-            .map(|z| z.timestamp().as_millisecond())
-            .map_err(|_| crate::schedule::invalid_date("date"))
-    };
-    let next = date
-        .tomorrow()
-        .map_err(|_| crate::schedule::invalid_date("date"))?;
-    let doctor = q.doctor_id.as_deref().filter(|d| !d.is_empty());
-    let list = state
-        .store
-        .clinic_appointments(clinic_id, start(date)?, start(next)?, doctor)
-        .await?;
+    let (_, _, list) = day_appointments(&state, clinic_id, &q).await?;
     Ok(Json(serde_json::json!({ "stamp": stamp_of(list.iter()) })))
 }
 
