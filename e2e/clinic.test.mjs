@@ -4,7 +4,7 @@
 // once through Playwright's clientCertificates, once through the browser's own NSS database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, launchWithNss, shot, clinicUrl, patientUrl, phone, demo } from './lib.mjs';
+import { launch, launchWithNss, shot, clinicUrl, patientUrl, phone, demo, registerPatient } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -124,22 +124,10 @@ test('staff print an invitation and a patient links to the clinic with it', asyn
   const mobile = await browser.newContext(phone);
   const patient = await mobile.newPage();
   const loginId = `e2e-link-${Date.now()}`;
-  await patient.goto(`${patientUrl}/register`);
-  await patient.fill('#family_name', '鈴木');
-  await patient.fill('#given_name', '春子');
-  await patient.fill('#family_name_kana', 'すずき');
-  await patient.fill('#given_name_kana', 'はるこ');
-  await patient.fill('#birth_date', '1942-05-20');
-  await patient.fill('#phone', '090-2222-3333');
-  await patient.fill('#login_id', loginId);
-  await patient.fill('#password', 'Sakura-42-hill!');
-  await patient.check('input[name="accept"]');
-  await patient.click('form[action="/register"] button');
-  await patient.waitForURL('**/login?done=registered');
-  await patient.fill('#login_id', loginId);
-  await patient.fill('#password', 'Sakura-42-hill!');
-  await patient.click('form[action="/login"] button');
-  await patient.waitForURL('**/home');
+  await registerPatient(patient, {
+    family: '鈴木', given: '春子', familyKana: 'すずき', givenKana: 'はるこ', birth: '1942-05-20',
+    phone: '090-2222-3333', loginId, password: 'Sakura-42-hill!',
+  });
   // What the QR code holds: the patient site's /link with the code.
   await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
   await shot(patient, '26-patient-link');
@@ -192,22 +180,10 @@ test('a patient linked by invitation books a slot and the open worklist shows it
   const mobile = await browser.newContext(phone);
   const patient = await mobile.newPage();
   const loginId = `e2e-book-${Date.now()}`;
-  await patient.goto(`${patientUrl}/register`);
-  await patient.fill('#family_name', '高橋');
-  await patient.fill('#given_name', '秋子');
-  await patient.fill('#family_name_kana', 'たかはし');
-  await patient.fill('#given_name_kana', 'あきこ');
-  await patient.fill('#birth_date', '1939-10-01');
-  await patient.fill('#phone', '090-4444-5555');
-  await patient.fill('#login_id', loginId);
-  await patient.fill('#password', 'Momiji-57-lake!');
-  await patient.check('input[name="accept"]');
-  await patient.click('form[action="/register"] button');
-  await patient.waitForURL('**/login?done=registered');
-  await patient.fill('#login_id', loginId);
-  await patient.fill('#password', 'Momiji-57-lake!');
-  await patient.click('form[action="/login"] button');
-  await patient.waitForURL('**/home');
+  await registerPatient(patient, {
+    family: '高橋', given: '秋子', familyKana: 'たかはし', givenKana: 'あきこ', birth: '1939-10-01',
+    phone: '090-4444-5555', loginId, password: 'Momiji-57-lake!',
+  });
   await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
   await patient.click('form[action="/clinics"] button');
   await patient.waitForURL('**/clinics?done=clinic_linked');
@@ -244,6 +220,97 @@ test('a patient linked by invitation books a slot and the open worklist shows it
   await patient.reload();
   assert.match(await patient.textContent('main'), /確定/);
   await shot(patient, '45-patient-confirmed');
+  await mobile.close();
+  await clinic.close();
+});
+
+// FUNC-4 (issue 10): the doctor sets a blood-pressure threshold; the patient records on a phone;
+// the doctor's chart shows the threshold line with the reading above it, the alert waits on the
+// alert list and is acknowledged with a comment; the printable view has the charts only.
+test('a patient records blood pressure on a phone and the doctor sees it against the threshold', async () => {
+  const clinic = await browser.newContext(desk);
+  const staff = await logIn(clinic, 'staff');
+  await staff.click('nav a[href="/patients"]');
+  await staff.fill('#family_name', '伊藤');
+  await staff.fill('#given_name', '冬子');
+  await staff.fill('#family_name_kana', 'イトウ');
+  await staff.fill('#given_name_kana', 'フユコ');
+  await staff.fill('#birth_date', '1944-01-15');
+  await staff.click('form[action="/patients"][method="post"] button');
+  await staff.waitForURL('**/patients?done=patient_added');
+  await staff.locator('tr', { hasText: '伊藤 冬子' }).locator('button').click();
+  await staff.waitForSelector('.qr svg');
+  const code = (await staff.textContent('.code strong')).trim();
+
+  const mobile = await browser.newContext(phone);
+  const patient = await mobile.newPage();
+  await registerPatient(patient, {
+    family: '伊藤', given: '冬子', familyKana: 'いとう', givenKana: 'ふゆこ', birth: '1944-01-15',
+    phone: '090-6666-7777', loginId: `e2e-vitals-${Date.now()}`, password: 'Kaki-63-field!',
+  });
+  await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
+  await patient.click('form[action="/clinics"] button');
+  await patient.waitForURL('**/clinics?done=clinic_linked');
+
+  const doctor = await logIn(clinic, 'doctor');
+  await doctor.click('nav a[href="/patients"]');
+  await doctor.locator('tr', { hasText: '伊藤 冬子' }).locator('a[href$="/monitoring"]').click();
+  await doctor.waitForURL('**/monitoring');
+  await doctor.selectOption('#kind', 'systolic');
+  await doctor.fill('#above', '150');
+  await doctor.click('form[action$="/thresholds"] button');
+  await doctor.waitForURL('**/monitoring?done=threshold_saved');
+
+  // Yesterday morning, typed afterwards; then now, above the threshold.
+  await patient.click('nav a[href="/records"]');
+  await patient.waitForURL('**/records');
+  const yesterday = new Date(Date.now() - 86400000).toLocaleDateString('sv-SE', { timeZone: 'Asia/Tokyo' });
+  await patient.fill('#systolic', '132');
+  await patient.fill('#diastolic', '84');
+  await patient.fill('#measured_at', `${yesterday}T07:30`);
+  await patient.click('form[action="/records"] button');
+  await patient.waitForURL('**/records?done=recorded');
+  await patient.fill('#systolic', '２５０');
+  await patient.fill('#diastolic', '95');
+  await patient.fill('#pulse', '400');
+  await patient.click('form[action="/records"] button');
+  assert.match(await patient.textContent('.error'), /脈拍: ありえない値です。次の範囲で入力してください: 20–300/);
+  assert.equal(await patient.inputValue('#systolic'), '２５０');
+  await shot(patient, '50-patient-record-refused');
+  await patient.fill('#systolic', '162');
+  await patient.fill('#pulse', '78');
+  await patient.fill('#note', '朝、少し頭痛');
+  await patient.click('form[action="/records"] button');
+  await patient.waitForURL('**/records?done=recorded');
+  assert.match(await patient.textContent('main'), /162/);
+  await shot(patient, '51-patient-records');
+  await patient.click('a[href="/records/chart?kind=blood_pressure"]');
+  await patient.waitForSelector('svg.chart');
+  assert.equal(await patient.locator('svg.chart circle').count(), 4);
+  await shot(patient, '52-patient-chart');
+
+  await doctor.reload();
+  const chart = doctor.locator('#chart-blood_pressure svg.chart');
+  await chart.waitFor();
+  assert.equal(await chart.locator('line.limit').count(), 1);
+  assert.match(await chart.locator('text.limit-label').textContent(), /上限 150/);
+  assert.equal(await chart.locator('circle.out').count(), 1);
+  assert.match(await doctor.textContent('.who'), /伊藤 冬子.*イトウ フユコ.*1944-01-15/);
+  await shot(doctor, '53-clinic-monitoring');
+  await doctor.click('a[href$="print=1"]');
+  assert.equal(await doctor.locator('form').count(), 1, 'only the log-out form is left');
+  await doctor.emulateMedia({ media: 'print' });
+  await shot(doctor, '54-clinic-monitoring-print');
+  await doctor.emulateMedia({ media: 'screen' });
+
+  await doctor.click('nav a[href="/alerts"]');
+  const card = doctor.locator('li.card', { hasText: '伊藤 冬子' });
+  assert.match(await card.textContent(), /最高血圧: 162 mmHg \(上限 150\)/);
+  await shot(doctor, '55-clinic-alerts');
+  await card.locator('input[name="comment"]').fill('電話で様子を確認、明日受診');
+  await card.locator('button').click();
+  await doctor.waitForURL('**/alerts?done=alert_acknowledged');
+  assert.equal(await doctor.locator('li.card', { hasText: '伊藤 冬子' }).count(), 0);
   await mobile.close();
   await clinic.close();
 });

@@ -59,3 +59,23 @@ export async function shot(page, name) {
 export function demo() {
   return JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
 }
+
+// A patient registers on the patient site and logs in; the page ends on /home.
+export async function registerPatient(page, p) {
+  await page.goto(`${patientUrl}/register`);
+  await page.fill('#family_name', p.family);
+  await page.fill('#given_name', p.given);
+  await page.fill('#family_name_kana', p.familyKana);
+  await page.fill('#given_name_kana', p.givenKana);
+  await page.fill('#birth_date', p.birth);
+  await page.fill('#phone', p.phone);
+  await page.fill('#login_id', p.loginId);
+  await page.fill('#password', p.password);
+  await page.check('input[name="accept"]');
+  await page.click('form[action="/register"] button');
+  await page.waitForURL('**/login?done=registered');
+  await page.fill('#login_id', p.loginId);
+  await page.fill('#password', p.password);
+  await page.click('form[action="/login"] button');
+  await page.waitForURL('**/home');
+}

@@ -91,7 +91,7 @@ pub async fn audit_write(seconds: u64) {
     }
 }
 
-async fn patient(app: &TestApp, login_id: &str) -> String {
+pub(crate) async fn patient(app: &TestApp, login_id: &str) -> String {
     let client = app.client();
     let registered = client
         .post(app.patient_url("/api/v1/patients"))

@@ -7,9 +7,12 @@
 //! a patient to whom a code is sent (AUTH-6)? Same table.
 //! `audit-write`, `read`, `login`, `verify`: the load figures of the access log (see load.rs).
 //! `book`: booking throughput on one doctor and the 50-way race for one slot (see booking.rs).
+//! `ingest`: device readings per second in batches of 100, and the chart page of a patient with
+//! 100,000 readings (see monitoring.rs).
 
 mod booking;
 mod load;
+mod monitoring;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
@@ -261,9 +264,10 @@ async fn main() {
         Some("login") => load::login(number(5, 60)).await,
         Some("verify") => load::verify(number(1_000_000, 5_000_000)).await,
         Some("book") => booking::book(number(5, 60)).await,
+        Some("ingest") => monitoring::ingest(number(5, 60)).await,
         _ => {
             eprintln!(
-                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds]"
+                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds]"
             );
             std::process::exit(2);
         }

@@ -29,6 +29,13 @@ pub enum Actor {
         /// Their account.
         account_id: String,
     },
+    /// A patient's registered measuring device, acting for that patient with its own token.
+    Device {
+        /// The device.
+        device_id: String,
+        /// The patient's account it posts for.
+        account_id: String,
+    },
 }
 
 /// A column of the matrix.
@@ -44,16 +51,19 @@ pub enum Who {
     Patient,
     /// Operator.
     Operator,
+    /// A patient's measuring device (device token).
+    Device,
 }
 
 impl Who {
     /// Every column, in the order of the document.
-    pub const ALL: [Who; 5] = [
+    pub const ALL: [Who; 6] = [
         Who::Admin,
         Who::Doctor,
         Who::Staff,
         Who::Patient,
         Who::Operator,
+        Who::Device,
     ];
 
     /// Column heading.
@@ -64,6 +74,7 @@ impl Who {
             Self::Staff => "staff",
             Self::Patient => "patient",
             Self::Operator => "operator",
+            Self::Device => "device",
         }
     }
 }
@@ -83,6 +94,7 @@ impl Actor {
             } => Who::Staff,
             Self::Patient { .. } => Who::Patient,
             Self::Operator { .. } => Who::Operator,
+            Self::Device { .. } => Who::Device,
         }
     }
 
@@ -91,7 +103,8 @@ impl Actor {
         match self {
             Self::Member { account_id, .. }
             | Self::Patient { account_id }
-            | Self::Operator { account_id } => account_id,
+            | Self::Operator { account_id }
+            | Self::Device { account_id, .. } => account_id,
         }
     }
 }
@@ -182,11 +195,22 @@ pub enum Action {
     BookOwnVisit,
     /// Import the clinic's registry from CSV, or export it (A-class, in bulk).
     TransferRegistry,
+    /// Record one's own home measurements, see one's charts, and register or revoke one's
+    /// measuring devices (FUNC-4).
+    RecordOwnReadings,
+    /// Post readings for the device's patient (the only thing a device token can do).
+    PostReadings,
+    /// See a patient's home measurements, charts and their CSV (FUNC-4).
+    ReadReadings,
+    /// Set a patient's alert thresholds (a clinical decision).
+    SetThresholds,
+    /// See the clinic's alert worklist and acknowledge alerts with a comment.
+    HandleAlerts,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 39] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -221,6 +245,11 @@ impl Action {
         Action::ReadWorklist,
         Action::BookOwnVisit,
         Action::TransferRegistry,
+        Action::RecordOwnReadings,
+        Action::PostReadings,
+        Action::ReadReadings,
+        Action::SetThresholds,
+        Action::HandleAlerts,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -260,6 +289,11 @@ impl Action {
             Self::ReadWorklist => "read_worklist",
             Self::BookOwnVisit => "book_own_visit",
             Self::TransferRegistry => "transfer_registry",
+            Self::RecordOwnReadings => "record_own_readings",
+            Self::PostReadings => "post_readings",
+            Self::ReadReadings => "read_readings",
+            Self::SetThresholds => "set_thresholds",
+            Self::HandleAlerts => "handle_alerts",
         }
     }
 
@@ -267,6 +301,7 @@ impl Action {
     pub fn rule(self) -> (&'static [Who], Scope) {
         use Who::*;
         const EVERYONE: &[Who] = &[Admin, Doctor, Staff, Patient, Operator];
+        const MEMBERS: &[Who] = &[Admin, Doctor, Staff];
         match self {
             Self::ReadSelf | Self::ListOwnSessions | Self::EndOwnSession => {
                 (EVERYONE, Scope::OwnAccount)
@@ -282,14 +317,18 @@ impl Action {
             | Self::ManageSchedule
             | Self::TransferRegistry => (&[Admin], Scope::OwnClinic),
             Self::SetOwnEmail => (&[Admin, Doctor, Staff], Scope::OwnAccount),
-            Self::VerifyContact | Self::LinkClinic | Self::BookOwnVisit => {
-                (&[Patient], Scope::OwnAccount)
-            }
+            Self::VerifyContact
+            | Self::LinkClinic
+            | Self::BookOwnVisit
+            | Self::RecordOwnReadings => (&[Patient], Scope::OwnAccount),
+            Self::PostReadings => (&[Device], Scope::OwnAccount),
+            Self::SetThresholds => (&[Admin, Doctor], Scope::OwnClinic),
+            Self::ReadReadings | Self::HandleAlerts => (MEMBERS, Scope::OwnClinic),
             Self::RegisterPatient
             | Self::InvitePatient
             | Self::DecideJoin
             | Self::BookVisit
-            | Self::ReadWorklist => (&[Admin, Doctor, Staff], Scope::OwnClinic),
+            | Self::ReadWorklist => (MEMBERS, Scope::OwnClinic),
             Self::ReadPatient => (&[Admin, Doctor, Staff, Operator], Scope::OwnClinicOrGrant),
             Self::AcceptTerms | Self::ReadOwnProfile => (&[Patient], Scope::OwnAccount),
             Self::ListClinics
@@ -342,7 +381,7 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<()
         (Scope::OwnClinicOrGrant, Target::Clinic(id)) => match actor {
             Actor::Member { clinic_id, .. } => clinic_id == id,
             Actor::Operator { .. } => true,
-            Actor::Patient { .. } => false,
+            Actor::Patient { .. } | Actor::Device { .. } => false,
         },
         _ => false,
     };
@@ -495,5 +534,37 @@ mod tests {
                 "{action:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_device_token_only_posts_readings_for_its_own_patient() {
+        let device = Actor::Device {
+            device_id: "d1".into(),
+            account_id: "p1".into(),
+        };
+        assert_eq!(
+            authorize(&device, Action::PostReadings, Target::Account("p1")),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&device, Action::PostReadings, Target::Account("p2")),
+            Err(Denied::NotFound)
+        );
+        for action in Action::ALL {
+            if action != Action::PostReadings {
+                assert_eq!(
+                    authorize(&device, action, Target::Account("p1")),
+                    Err(Denied::Forbidden),
+                    "{action:?}"
+                );
+            }
+        }
+        let patient = Actor::Patient {
+            account_id: "p1".into(),
+        };
+        assert_eq!(
+            authorize(&patient, Action::PostReadings, Target::Account("p1")),
+            Err(Denied::Forbidden)
+        );
     }
 }

@@ -224,13 +224,23 @@ fn guard(cell: &str) -> String {
 
 /// The registry as CSV for spreadsheets: UTF-8 with a byte-order mark, Japanese header, CRLF.
 pub fn export<'a>(rows: impl IntoIterator<Item = [&'a str; 8]>) -> Vec<u8> {
+    spreadsheet(&COLUMNS_JA, rows)
+}
+
+/// Any table as CSV for spreadsheets (Excel in Japan): UTF-8 with a byte-order mark, CRLF, and
+/// every cell guarded against formula injection.
+pub fn spreadsheet<R, C>(header: &[&str], rows: impl IntoIterator<Item = R>) -> Vec<u8>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer("\u{feff}".as_bytes().to_vec());
     // Writing to a Vec cannot fail.
-    let _ = writer.write_record(COLUMNS_JA);
+    let _ = writer.write_record(header);
     for row in rows {
-        let _ = writer.write_record(row.iter().map(|c| guard(c)));
+        let _ = writer.write_record(row.into_iter().map(|c| guard(c.as_ref())));
     }
     writer.into_inner().unwrap_or_default()
 }

@@ -201,6 +201,118 @@ pub fn pressure(systolic: &str, diastolic: &str) -> Result<(Reading, Reading), V
     Ok((upper, lower))
 }
 
+/// Most readings one device request may carry.
+pub const BATCH_MAX: usize = 500;
+/// Longest note on a reading, in characters.
+pub const NOTE_MAX: usize = 200;
+/// Longest name of a device, in characters.
+pub const DEVICE_NAME_MAX: usize = 40;
+/// How far in the future a measurement time may lie (clocks of phones and devices drift).
+pub const FUTURE_SLACK_MS: i64 = 10 * 60_000;
+/// The earliest measurement time accepted (2000-01-01T00:00:00Z): older is a device's unset clock.
+pub const EARLIEST_MS: i64 = 946_684_800_000;
+/// Prefix of a device token, so that it is recognisable and never taken for a session token.
+pub const DEVICE_TOKEN_PREFIX: &str = "ensdev_";
+
+/// Why a measurement time is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    /// Later than now (beyond clock drift).
+    #[error("the measurement time is in the future")]
+    Future,
+    /// Before 2000: a device whose clock was never set.
+    #[error("the measurement time is before the year 2000; set the device's clock")]
+    TooOld,
+}
+
+/// Checks when a measurement says it was taken, against the server's clock.
+pub fn measured_at(at_ms: i64, now_ms: i64) -> Result<(), TimeError> {
+    if at_ms > now_ms + FUTURE_SLACK_MS {
+        Err(TimeError::Future)
+    } else if at_ms < EARLIEST_MS {
+        Err(TimeError::TooOld)
+    } else {
+        Ok(())
+    }
+}
+
+/// A clinic's alert bounds for one patient and kind: a reading above `above` or below `below`
+/// is out of bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// The kind.
+    pub kind: Kind,
+    /// Out when higher than this.
+    pub above: Option<i64>,
+    /// Out when lower than this.
+    pub below: Option<i64>,
+}
+
+/// Why typed bounds are refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BoundsError {
+    /// Neither bound given.
+    #[error("give an upper or a lower limit (or both)")]
+    Empty,
+    /// A bound is not a plausible value of the kind.
+    #[error("{which}: {error}")]
+    Value {
+        /// `above` or `below`.
+        which: &'static str,
+        /// What is wrong with it.
+        error: VitalError,
+    },
+    /// The lower limit is not below the upper one.
+    #[error("the lower limit must be below the upper limit")]
+    Crossed,
+}
+
+impl Bounds {
+    /// Reads typed limits (empty means none) of a kind.
+    pub fn typed(kind: Kind, above: &str, below: &str) -> Result<Self, BoundsError> {
+        let limit = |which: &'static str, typed: &str| {
+            if typed.trim().is_empty() {
+                return Ok(None);
+            }
+            reading(kind, typed)
+                .map(|r| Some(r.scaled))
+                .map_err(|error| BoundsError::Value { which, error })
+        };
+        let bounds = Self {
+            kind,
+            above: limit("above", above)?,
+            below: limit("below", below)?,
+        };
+        match (bounds.above, bounds.below) {
+            (None, None) => Err(BoundsError::Empty),
+            (Some(a), Some(b)) if b >= a => Err(BoundsError::Crossed),
+            _ => Ok(bounds),
+        }
+    }
+
+    /// Whether a value is out of bounds.
+    pub fn is_out(&self, scaled: i64) -> bool {
+        self.above.is_some_and(|a| scaled > a) || self.below.is_some_and(|b| scaled < b)
+    }
+
+    /// The readings (given in the order they were measured) that raise an alert: each one that
+    /// is out of bounds while the one before it was not, so a patient whose pressure stays high
+    /// raises one alert, not one per reading. Returns their positions and whether the last
+    /// reading is out.
+    pub fn crossings(&self, was_out: bool, values: &[i64]) -> (Vec<usize>, bool) {
+        let mut out = was_out;
+        let mut raised = Vec::new();
+        for (i, &v) in values.iter().enumerate() {
+            let now_out = self.is_out(v);
+            if now_out && !out {
+                raised.push(i);
+            }
+            out = now_out;
+        }
+        (raised, out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +384,47 @@ mod tests {
             assert!(reading(kind, &mid).is_ok(), "{kind:?} {mid}");
         }
         assert_eq!(Kind::parse("mood"), None);
+    }
+
+    #[test]
+    fn bounds_raise_one_alert_per_crossing() {
+        let b = Bounds::typed(Kind::Systolic, "160", "").unwrap();
+        assert_eq!(
+            b.crossings(false, &[150, 165, 170, 158, 161]),
+            (vec![1, 4], true)
+        );
+        assert_eq!(b.crossings(true, &[170, 171]), (vec![], true));
+        assert_eq!(b.crossings(true, &[120]), (vec![], false));
+        let spo2 = Bounds::typed(Kind::SpO2, "", "93").unwrap();
+        assert!(spo2.is_out(92) && !spo2.is_out(93));
+        let t = Bounds::typed(Kind::Temperature, "37.5", "35.0").unwrap();
+        assert_eq!((t.above, t.below), (Some(375), Some(350)));
+    }
+
+    #[test]
+    fn bad_bounds_are_refused_with_the_reason() {
+        assert_eq!(Bounds::typed(Kind::Pulse, " ", ""), Err(BoundsError::Empty));
+        assert_eq!(
+            Bounds::typed(Kind::Pulse, "50", "100"),
+            Err(BoundsError::Crossed)
+        );
+        assert_eq!(
+            Bounds::typed(Kind::Systolic, "400", "")
+                .unwrap_err()
+                .to_string(),
+            "above: must be between 50 and 300 mmHg"
+        );
+    }
+
+    #[test]
+    fn measurement_times_from_unset_or_future_clocks_are_refused() {
+        let now = 1_800_000_000_000;
+        assert_eq!(measured_at(now, now), Ok(()));
+        assert_eq!(measured_at(now + FUTURE_SLACK_MS, now), Ok(()));
+        assert_eq!(
+            measured_at(now + FUTURE_SLACK_MS + 1, now),
+            Err(TimeError::Future)
+        );
+        assert_eq!(measured_at(0, now), Err(TimeError::TooOld));
     }
 }

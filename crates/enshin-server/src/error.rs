@@ -22,7 +22,9 @@ pub struct ApiError {
     /// What is wrong with `field`, as a code pages translate (not sent in JSON).
     pub problem: Option<&'static str>,
     /// Seconds until a throttled client may try again (`Retry-After`).
-    pub retry_after: Option<i64>,
+    pub retry_after: Option<u32>,
+    /// Words a translation of `problem` needs, the same in every language (e.g. `30.0–45.0 °C`).
+    pub detail: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -36,6 +38,7 @@ impl ApiError {
             rule: None,
             problem: None,
             retry_after: None,
+            detail: None,
         }
     }
 
@@ -57,9 +60,15 @@ impl ApiError {
         self
     }
 
+    /// Adds the words a translation of the problem needs.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into().into_boxed_str());
+        self
+    }
+
     /// Asks the client to wait this many seconds.
     pub fn with_retry_after(mut self, seconds: i64) -> Self {
-        self.retry_after = Some(seconds);
+        self.retry_after = Some(u32::try_from(seconds.max(1)).unwrap_or(u32::MAX));
         self
     }
 

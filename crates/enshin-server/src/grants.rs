@@ -195,7 +195,7 @@ pub async fn visible_grants(
             authorize(&auth.actor, Action::DecideAccess, Target::Clinic(clinic_id))?;
             Ok(state.store.grants_of_clinic(clinic_id).await?)
         }
-        Actor::Patient { .. } => {
+        Actor::Patient { .. } | Actor::Device { .. } => {
             authorize(&auth.actor, Action::DecideAccess, Target::Service)?;
             Err(ApiError::not_found())
         }

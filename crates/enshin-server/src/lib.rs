@@ -23,6 +23,7 @@ pub mod listener;
 pub mod members;
 pub mod messages;
 pub mod middleware;
+pub mod monitoring;
 pub mod operators;
 pub mod outbox;
 pub mod params;

@@ -27,8 +27,7 @@ use crate::session::{Authenticated, json_body};
 pub const TERMS_VERSION: &str = "2026-11-27";
 const TERMS_JA: &str = include_str!("../terms/ja.md");
 const TERMS_EN: &str = include_str!("../terms/en.md");
-/// Keyring entry whose data key seals patients' own profiles (they belong to no clinic).
-pub const PATIENT_KEY: &str = "patient-accounts";
+pub use enshin_store::keyring::PATIENT_KEY;
 
 /// `?lang=ja|en`.
 #[derive(Deserialize)]

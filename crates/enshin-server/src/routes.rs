@@ -15,8 +15,8 @@ use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
 use crate::{
-    announcements, booking, certificates, console, emergency, grants, links, members, patients,
-    registry, reset, schedule, session,
+    announcements, booking, certificates, console, emergency, grants, links, members, monitoring,
+    patients, registry, reset, schedule, session,
 };
 
 /// What handlers of one listener share.
@@ -55,6 +55,8 @@ pub struct AppState {
 
 /// Largest request body; the API takes small JSON documents.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// Largest device batch: [`enshin_core::vitals::BATCH_MAX`] readings with notes.
+pub const DEVICE_BODY_LIMIT: usize = 256 * 1024;
 
 /// The router of one listener.
 pub fn router(state: AppState) -> Router {
@@ -138,6 +140,25 @@ pub fn router(state: AppState) -> Router {
             .route(
                 "/api/v1/appointments/{id}/reschedule",
                 post(booking::reschedule),
+            )
+            .route(
+                "/api/v1/patients/{id}/readings",
+                get(monitoring::list_for_clinic),
+            )
+            .route(
+                "/api/v1/patients/{id}/readings/export",
+                get(monitoring::export),
+            )
+            .route(
+                "/api/v1/patients/{id}/thresholds",
+                get(monitoring::list_thresholds)
+                    .put(monitoring::put_threshold)
+                    .delete(monitoring::delete_threshold),
+            )
+            .route("/api/v1/alerts", get(monitoring::list_alerts))
+            .route(
+                "/api/v1/alerts/{id}/acknowledge",
+                post(monitoring::acknowledge_alert),
             );
     }
     if listener == ListenerKind::Operator {
@@ -211,7 +232,21 @@ pub fn router(state: AppState) -> Router {
                 "/api/v1/appointments/{id}/reschedule",
                 post(booking::reschedule),
             )
-            .route("/api/v1/appointments/{id}/cancel", post(booking::cancel));
+            .route("/api/v1/appointments/{id}/cancel", post(booking::cancel))
+            .route(
+                "/api/v1/readings",
+                get(monitoring::list_own).post(monitoring::post_own),
+            )
+            .route("/api/v1/profile/time-zone", put(monitoring::put_zone))
+            .route(
+                "/api/v1/devices",
+                get(monitoring::list_devices).post(monitoring::create_device),
+            )
+            .route("/api/v1/devices/{id}/revoke", post(monitoring::revoke))
+            .route(
+                "/api/v1/device/readings",
+                post(monitoring::post_device).layer(DefaultBodyLimit::max(DEVICE_BODY_LIMIT)),
+            );
     }
     let router = crate::web::pages(router, listener);
     // Every route above is closed while suspended (AVAIL-4) and gets an access-log entry, the

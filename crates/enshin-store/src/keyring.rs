@@ -64,6 +64,10 @@ pub fn load_master_key(path: &Path) -> Result<MasterKey, KeyringError> {
     Ok(MasterKey::from_hex(&text)?)
 }
 
+/// Keyring entry whose data key seals what patients keep in their own account: their profile
+/// and their home readings (they belong to no clinic).
+pub const PATIENT_KEY: &str = "patient-accounts";
+
 /// The file-backed keyring of the embedded default.
 pub struct Keyring {
     dir: PathBuf,

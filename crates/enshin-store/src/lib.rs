@@ -14,6 +14,7 @@ pub mod keyring;
 pub mod links;
 pub mod messages;
 pub mod migrations;
+pub mod monitoring;
 pub mod operators;
 pub mod patients;
 pub mod people;

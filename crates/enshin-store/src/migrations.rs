@@ -48,4 +48,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0013, "patient_links"),
     (0014, "join_requests"),
     (0015, "booking"),
+    (0016, "monitoring"),
 ];

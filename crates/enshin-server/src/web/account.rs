@@ -153,7 +153,7 @@ struct HomePage {
 /// `GET /home`; a clinic admin is warned here of certificates about to expire.
 pub async fn home(State(state): State<AppState>, page: Page, SignedIn(auth): SignedIn) -> Response {
     let text = match auth.actor {
-        Actor::Patient { .. } => page.t().home_patient,
+        Actor::Patient { .. } | Actor::Device { .. } => page.t().home_patient,
         Actor::Operator { .. } => page.t().home_operator,
         Actor::Member { .. } => page.t().home_clinic,
     };
@@ -212,7 +212,7 @@ pub async fn home(State(state): State<AppState>, page: Page, SignedIn(auth): Sig
             Ok(email) => (None, Some(email.unwrap_or_default())),
             Err(e) => return page.error(Some(&auth), &crate::error::ApiError::from(e)),
         },
-        Actor::Operator { .. } => (None, None),
+        Actor::Operator { .. } | Actor::Device { .. } => (None, None),
     };
     let template = HomePage {
         f: page.frame(Some(&auth)),

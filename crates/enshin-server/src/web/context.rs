@@ -68,6 +68,11 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "saved" => t.b.saved,
         "state_changed" => t.b.state_changed,
         "imported" => t.b.imported,
+        "recorded" => t.m.recorded,
+        "threshold_saved" => t.m.threshold_saved,
+        "alert_acknowledged" => t.m.alert_acknowledged,
+        "device_revoked" => t.m.device_revoked,
+        "zone_saved" => t.m.zone_saved,
         _ => return None,
     })
 }

@@ -6,10 +6,13 @@ mod access;
 mod account;
 mod booking;
 pub mod booking_texts;
+mod chart;
 mod clinic;
 mod console;
 mod context;
 mod links;
+mod monitoring;
+pub mod monitoring_texts;
 mod operator;
 mod patient;
 mod reset;
@@ -54,6 +57,17 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 "/appointments/{id}/move",
                 get(booking::move_page).post(booking::move_visit),
             )
+            .route(
+                "/records",
+                get(monitoring::records_page).post(monitoring::record),
+            )
+            .route("/records/chart", get(monitoring::record_chart_page))
+            .route("/records/time-zone", post(monitoring::zone_form))
+            .route(
+                "/devices",
+                get(monitoring::devices_page).post(monitoring::add_device),
+            )
+            .route("/devices/{id}/revoke", post(monitoring::revoke))
             .route("/contact/verify/confirm", post(account::contact_confirm))
             .route(
                 "/register",
@@ -107,6 +121,18 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route(
                 "/patients/{id}/book",
                 get(booking::member_book_page).post(booking::member_book),
+            )
+            .route(
+                "/patients/{id}/monitoring",
+                get(monitoring::monitoring_page),
+            )
+            .route("/patients/{id}/thresholds", post(monitoring::threshold))
+            .route("/patients/{id}/thresholds/remove", post(monitoring::remove))
+            .route("/patients/{id}/readings.csv", get(monitoring::export))
+            .route("/alerts", get(monitoring::alerts_page))
+            .route(
+                "/alerts/{id}/acknowledge",
+                post(monitoring::acknowledge_form),
             )
             .route("/worklist", get(booking::worklist_page))
             .route("/worklist/rows", get(booking::worklist_rows_page))

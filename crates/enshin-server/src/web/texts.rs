@@ -45,6 +45,8 @@ pub struct Texts {
     pub lang: Lang,
     /// The booking, worklist and schedule pages.
     pub b: &'static super::booking_texts::BookingTexts,
+    /// The home-monitoring pages.
+    pub m: &'static super::monitoring_texts::MonitoringTexts,
     /// The code of the other language, for the switch.
     pub other_code: &'static str,
     /// The name of the other language, in that language.
@@ -544,6 +546,7 @@ pub struct Texts {
 /// 日本語.
 pub static JA: Texts = Texts {
     b: &super::booking_texts::JA,
+    m: &super::monitoring_texts::JA,
     lang: Lang::Ja,
     other_code: "en",
     other_label: "English",
@@ -797,6 +800,7 @@ pub static JA: Texts = Texts {
 /// English.
 pub static EN: Texts = Texts {
     b: &super::booking_texts::EN,
+    m: &super::monitoring_texts::EN,
     lang: Lang::En,
     other_code: "ja",
     other_label: "日本語",
@@ -1084,7 +1088,7 @@ impl Texts {
             "sex" => self.b.sex,
             "card_number" => self.b.card_number,
             "contact" => self.b.contact,
-            _ => "",
+            other => self.m.field(other),
         }
     }
 
@@ -1111,9 +1115,13 @@ impl Texts {
             _ => None,
         };
         if let Some(text) = specific {
+            let text = match &err.detail {
+                Some(detail) => format!("{text} {detail}"),
+                None => text.to_owned(),
+            };
             return match err.field.map(|f| self.field(f)) {
                 Some(label) if !label.is_empty() => format!("{label}: {text}"),
-                _ => text.to_owned(),
+                _ => text,
             };
         }
         match err.code {
@@ -1211,6 +1219,22 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "card_number_taken" => "この診察券番号は別の患者さんに使われています。",
         "unreadable" => "この行はCSVとして読み取れません(引用符を確認してください)。",
         "columns" => "列の数が8ではありません。",
+        "not_a_number" => "数字で入力してください。",
+        "too_precise" => "小数点以下の桁数が多すぎます。",
+        "out_of_range" => "ありえない値です。次の範囲で入力してください:",
+        "pressure_order" => "下(最低血圧)は上(最高血圧)より小さい値にしてください。",
+        "pressure_pair" => "血圧は上と下の両方を入力してください。",
+        "empty" => "少なくとも1つの項目を入力してください。",
+        "future" => "未来の日時は入力できません。",
+        "too_old" => "2000年より前の日時です。機器の時計を確認してください。",
+        "bad_time" => "日時の形式ではありません。",
+        "bad_note" => "メモは200文字以内にしてください。",
+        "bad_zone" => "タイムゾーンの名前ではありません(例 Asia/Tokyo)。",
+        "bad_name" => "機器の名前は1〜40文字にしてください。",
+        "bounds_empty" => "上限か下限の少なくとも一方を入力してください。",
+        "bounds_crossed" => "下限は上限より小さい値にしてください。",
+        "bounds_value" => "ありえない値です。次の範囲で入力してください:",
+        "bad_comment" => "対応内容を1〜400文字で入力してください。",
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ mod links;
 mod listeners;
 mod matrix;
 mod messages;
+mod monitoring;
 mod operator_access;
 mod operator_cli;
 mod operators;

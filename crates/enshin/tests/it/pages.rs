@@ -7,7 +7,7 @@ use enshin_testkit::{Answer, Browser, TestMember, spawn_app};
 use reqwest::StatusCode;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-const PASSWORD: &str = "Blue-Kettle-42";
+pub(crate) const PASSWORD: &str = "Blue-Kettle-42";
 
 fn terms_version() -> &'static str {
     enshin_server::patients::TERMS_VERSION
@@ -43,7 +43,7 @@ fn with<'a>(
     fields
 }
 
-async fn register(browser: &Browser, login_id: &str) {
+pub(crate) async fn register(browser: &Browser, login_id: &str) {
     let csrf = browser.get("/register").await.csrf();
     let done = browser
         .post("/register", &registration(login_id, &csrf))
@@ -52,7 +52,7 @@ async fn register(browser: &Browser, login_id: &str) {
     assert_eq!(done.location(), Some("/login?done=registered"));
 }
 
-async fn log_in(browser: &Browser, login_id: &str, password: &str) -> Answer {
+pub(crate) async fn log_in(browser: &Browser, login_id: &str, password: &str) -> Answer {
     let csrf = browser.get("/login").await.csrf();
     browser
         .post(

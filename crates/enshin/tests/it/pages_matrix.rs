@@ -72,6 +72,19 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
         .ask_access("g-matrix", &a, &operator.id, &asked, now)
         .await
         .unwrap();
+    // A patient of A, for the home-monitoring rows.
+    let fields = enshin_store::registry::PatientFields {
+        family_name: "山田".into(),
+        given_name: "花子".into(),
+        family_name_kana: "ヤマダ".into(),
+        given_name_kana: "ハナコ".into(),
+        birth_date: "1948-03-09".into(),
+        ..Default::default()
+    };
+    app.store()
+        .add_clinic_patient(&app.state().keyring, "p-pages", &a, &fields, now)
+        .await
+        .unwrap();
 
     // (label, path, form fields or None for GET, action, on what, answer when allowed, expected)
     let rows: Vec<Row> = vec![
@@ -183,6 +196,42 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
             On::TargetInA,
             303,
             [303, 403, 403, 404],
+        ),
+        (
+            "a patient's home records",
+            "/patients/p-pages/monitoring".into(),
+            None,
+            Action::ReadReadings,
+            On::TargetInA,
+            200,
+            [200, 200, 200, 404],
+        ),
+        (
+            "a patient's readings as CSV",
+            "/patients/p-pages/readings.csv".into(),
+            None,
+            Action::ReadReadings,
+            On::TargetInA,
+            200,
+            [200, 200, 200, 404],
+        ),
+        (
+            "set a threshold",
+            "/patients/p-pages/thresholds".into(),
+            Some(vec![("kind", "pulse"), ("above", "120"), ("below", "")]),
+            Action::SetThresholds,
+            On::TargetInA,
+            303,
+            [303, 303, 403, 404],
+        ),
+        (
+            "alerts",
+            "/alerts".into(),
+            None,
+            Action::HandleAlerts,
+            On::OwnClinic,
+            200,
+            [200; 4],
         ),
         (
             "operator access",
