@@ -274,7 +274,7 @@ test('a patient records blood pressure on a phone and the doctor sees it against
   await patient.fill('#diastolic', '95');
   await patient.fill('#pulse', '400');
   await patient.click('form[action="/records"] button');
-  assert.match(await patient.textContent('.error'), /脈拍: ありえない値です。次の範囲で入力してください: 20–300/);
+  assert.match(await patient.textContent('.error'), /脈拍: 範囲外の値です。次の範囲で入力してください: 20–300/);
   assert.equal(await patient.inputValue('#systolic'), '２５０');
   await shot(patient, '50-patient-record-refused');
   await patient.fill('#systolic', '162');

@@ -206,11 +206,19 @@ pub enum Action {
     SetThresholds,
     /// See the clinic's alert worklist and acknowledge alerts with a comment.
     HandleAlerts,
+    /// Build the clinic's questionnaires and change them (a new version once answered).
+    ManageQuestionnaires,
+    /// See the clinic's questionnaires and ask a patient to answer one (FUNC-3).
+    AskQuestionnaire,
+    /// Read patients' submitted answers and their photos.
+    ReadAnswers,
+    /// Answer the questionnaires one's clinics asked of one: drafts, submission, photos.
+    AnswerQuestionnaire,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 43] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -250,6 +258,10 @@ impl Action {
         Action::ReadReadings,
         Action::SetThresholds,
         Action::HandleAlerts,
+        Action::ManageQuestionnaires,
+        Action::AskQuestionnaire,
+        Action::ReadAnswers,
+        Action::AnswerQuestionnaire,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -294,6 +306,10 @@ impl Action {
             Self::ReadReadings => "read_readings",
             Self::SetThresholds => "set_thresholds",
             Self::HandleAlerts => "handle_alerts",
+            Self::ManageQuestionnaires => "manage_questionnaires",
+            Self::AskQuestionnaire => "ask_questionnaire",
+            Self::ReadAnswers => "read_answers",
+            Self::AnswerQuestionnaire => "answer_questionnaire",
         }
     }
 
@@ -320,10 +336,16 @@ impl Action {
             Self::VerifyContact
             | Self::LinkClinic
             | Self::BookOwnVisit
-            | Self::RecordOwnReadings => (&[Patient], Scope::OwnAccount),
+            | Self::RecordOwnReadings
+            | Self::AnswerQuestionnaire => (&[Patient], Scope::OwnAccount),
             Self::PostReadings => (&[Device], Scope::OwnAccount),
-            Self::SetThresholds => (&[Admin, Doctor], Scope::OwnClinic),
-            Self::ReadReadings | Self::HandleAlerts => (MEMBERS, Scope::OwnClinic),
+            Self::SetThresholds | Self::ManageQuestionnaires => {
+                (&[Admin, Doctor], Scope::OwnClinic)
+            }
+            Self::ReadReadings
+            | Self::HandleAlerts
+            | Self::AskQuestionnaire
+            | Self::ReadAnswers => (MEMBERS, Scope::OwnClinic),
             Self::RegisterPatient
             | Self::InvitePatient
             | Self::DecideJoin

@@ -16,6 +16,7 @@ pub mod password;
 pub mod patient;
 pub mod people;
 pub mod pki;
+pub mod questionnaire;
 pub mod roster;
 pub mod schedule;
 pub mod session;

@@ -273,7 +273,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         store: store.clone(),
         listener: ListenerKind::Patient,
         sessions: config.sessions,
-        keyring,
+        keyring: keyring.clone(),
         common_passwords,
         dummy_hash,
         ca: ca.clone(),
@@ -284,6 +284,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         messages: crate::messages::Messages::new(store.clone()),
         clinic_url: public_url(config.clinic_url.as_deref(), config, addrs.clinic.port()),
         patient_url: public_url(config.patient_url.as_deref(), config, addrs.patient.port()),
+        ingest: crate::ingest::Ingest::start(store.clone(), keyring.clone()),
     };
     let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners

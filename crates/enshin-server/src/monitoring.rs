@@ -19,8 +19,8 @@ use enshin_core::vitals::{
     Reading, TimeError, VitalError,
 };
 use enshin_store::monitoring::{
-    Alert, Device, Ingested, MANUAL, MonitoringError, NewReading, ReadingQuery, StoredReading,
-    Threshold,
+    Alert, Batch, Device, Ingested, MANUAL, MonitoringError, NewReading, ReadingQuery,
+    StoredReading, Threshold,
 };
 use enshin_store::registry::{PatientFields, Reader};
 use jiff::Timestamp;
@@ -284,10 +284,15 @@ pub async fn record_own(
     let account = own_account(auth)?;
     let now = now_ms();
     let readings = entry_readings(typed, &patient_zone(state, account).await?, now)?;
-    Ok(state
-        .store
-        .add_readings(&state.keyring, account, MANUAL, &readings, now)
-        .await?)
+    state
+        .ingest
+        .add(Batch {
+            account_id: account.to_owned(),
+            source: MANUAL.to_owned(),
+            readings,
+            now,
+        })
+        .await
 }
 
 fn ingested_json(i: &Ingested) -> serde_json::Value {
@@ -653,8 +658,13 @@ pub async fn post_device(
     let now = now_ms();
     let readings = batch_readings(&batch, &patient_zone(&state, &account).await?, now)?;
     let done = state
-        .store
-        .add_readings(&state.keyring, &account, &device.device_id, &readings, now)
+        .ingest
+        .add(Batch {
+            account_id: account,
+            source: device.device_id,
+            readings,
+            now,
+        })
         .await?;
     Ok(Json(ingested_json(&done)))
 }

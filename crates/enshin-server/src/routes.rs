@@ -16,7 +16,7 @@ use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
 use crate::{
     announcements, booking, certificates, console, emergency, grants, links, members, monitoring,
-    patients, registry, reset, schedule, session,
+    patients, questionnaires, registry, reset, schedule, session,
 };
 
 /// What handlers of one listener share.
@@ -51,6 +51,8 @@ pub struct AppState {
     pub clinic_url: Arc<str>,
     /// The patient site's address as patients reach it, for links and QR codes.
     pub patient_url: Arc<str>,
+    /// The group-committing writer of readings.
+    pub ingest: crate::ingest::Ingest,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -157,6 +159,30 @@ pub fn router(state: AppState) -> Router {
             )
             .route("/api/v1/alerts", get(monitoring::list_alerts))
             .route(
+                "/api/v1/questionnaires",
+                get(questionnaires::list).post(questionnaires::create),
+            )
+            .route(
+                "/api/v1/questionnaires/{id}",
+                get(questionnaires::read).put(questionnaires::put),
+            )
+            .route(
+                "/api/v1/menus/{id}/questionnaire",
+                put(questionnaires::put_menu),
+            )
+            .route(
+                "/api/v1/patients/{id}/questionnaires",
+                get(questionnaires::patient_list).post(questionnaires::post_ask),
+            )
+            .route(
+                "/api/v1/appointments/{id}/questionnaires",
+                get(questionnaires::visit_list),
+            )
+            .route(
+                "/api/v1/questionnaire-requests/{id}/photos/{photo}",
+                get(questionnaires::get_photo),
+            )
+            .route(
                 "/api/v1/alerts/{id}/acknowledge",
                 post(monitoring::acknowledge_alert),
             );
@@ -243,6 +269,28 @@ pub fn router(state: AppState) -> Router {
                 get(monitoring::list_devices).post(monitoring::create_device),
             )
             .route("/api/v1/devices/{id}/revoke", post(monitoring::revoke))
+            .route(
+                "/api/v1/questionnaire-requests",
+                get(questionnaires::own_list),
+            )
+            .route(
+                "/api/v1/questionnaire-requests/{id}",
+                get(questionnaires::own_read).put(questionnaires::put_draft),
+            )
+            .route(
+                "/api/v1/questionnaire-requests/{id}/submit",
+                post(questionnaires::submit),
+            )
+            .route(
+                "/api/v1/questionnaire-requests/{id}/photos",
+                post(questionnaires::post_photo).layer(DefaultBodyLimit::max(
+                    enshin_core::questionnaire::PHOTO_BYTES_MAX,
+                )),
+            )
+            .route(
+                "/api/v1/questionnaire-requests/{id}/photos/{photo}",
+                get(questionnaires::get_photo),
+            )
             .route(
                 "/api/v1/device/readings",
                 post(monitoring::post_device).layer(DefaultBodyLimit::max(DEVICE_BODY_LIMIT)),

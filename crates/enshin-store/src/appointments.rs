@@ -193,6 +193,21 @@ impl Store {
             Err(e) if is_unique_violation(&e) => return Err(BookError::Taken),
             other => other?,
         };
+        // A menu that asks for a questionnaire asks the patient at booking (FUNC-3).
+        sqlx::query(
+            "INSERT INTO questionnaire_requests (id, clinic_id, clinic_patient_id, questionnaire_id, appointment_id, \
+             requested_by, requested_at) SELECT $1, clinic_id, $2, questionnaire_id, $3, $4, $5 FROM visit_menus \
+             WHERE id = $6 AND clinic_id = $7 AND questionnaire_id IS NOT NULL",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(a.clinic_patient_id)
+        .bind(a.id)
+        .bind(a.booked_by)
+        .bind(now)
+        .bind(a.menu_id)
+        .bind(a.clinic_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

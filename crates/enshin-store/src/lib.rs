@@ -18,6 +18,7 @@ pub mod monitoring;
 pub mod operators;
 pub mod patients;
 pub mod people;
+pub mod questionnaires;
 pub mod registry;
 pub mod schedule;
 pub mod sessions;

@@ -49,4 +49,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0014, "join_requests"),
     (0015, "booking"),
     (0016, "monitoring"),
+    (0017, "questionnaires"),
 ];

@@ -12,10 +12,10 @@ use jiff::{Timestamp, ToSpan};
 
 /// Drawing size in user units; the SVG scales to the page width.
 const WIDTH: i64 = 720;
-const HEIGHT: i64 = 280;
+const HEIGHT: i64 = 294;
 const LEFT: i64 = 52;
 const RIGHT: i64 = 14;
-const TOP: i64 = 14;
+const TOP: i64 = 28;
 const BOTTOM: i64 = 30;
 /// Up to this many readings each is drawn as a dot.
 const DOTS_MAX: usize = 240;
@@ -133,10 +133,12 @@ fn value_axis(values: impl Iterator<Item = i64>, kind: Kind) -> (i64, i64, i64) 
         hi = hi.max(v);
     }
     if lo > hi {
-        let spec = kind.spec();
-        (lo, hi) = (spec.min, spec.max);
+        (lo, hi) = (kind.spec().min, kind.spec().max);
     }
-    let pad = ((hi - lo) / 10).max(10i64.pow(kind.spec().decimals));
+    // At least a fortieth of the plausible range either side, so a single reading or a flat
+    // series does not fill the chart with noise-sized ticks.
+    let spec = kind.spec();
+    let pad = ((hi - lo) / 10).max((spec.max - spec.min) / 40).max(1);
     let step = nice_step(hi - lo + 2 * pad);
     let lo = ((lo - pad).div_euclid(step)) * step;
     let hi = ((hi + pad + step - 1).div_euclid(step)) * step;
@@ -218,7 +220,7 @@ pub fn svg(c: &Chart<'_>) -> String {
     let _ = write!(
         out,
         "<text class=\"unit\" x=\"4\" y=\"{}\">{}</text>",
-        TOP + 10,
+        TOP - 12,
         escape(c.unit)
     );
     for (t, label) in day_ticks(c.from, c.until, c.tz, c.range) {
@@ -260,15 +262,15 @@ pub fn svg(c: &Chart<'_>) -> String {
     }
     for (i, s) in c.series.iter().enumerate() {
         if c.series.len() > 1 {
-            let lx = LEFT + 10 + 130 * i as i64;
+            let lx = LEFT + 40 + 150 * i as i64;
             let _ = write!(
                 out,
                 "<line class=\"s{i}\" x1=\"{lx}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/><text class=\"legend\" x=\"{}\" y=\"{}\">{}</text>",
                 lx + 18,
-                TOP + 12,
-                TOP + 12,
+                TOP - 16,
+                TOP - 16,
                 lx + 22,
-                TOP + 16,
+                TOP - 12,
                 escape(&s.label)
             );
         }

@@ -99,7 +99,7 @@ fn chart_of(
     range: Range,
     until: i64,
     tz: &TimeZone,
-    readings: &[StoredReading],
+    readings: &[(Kind, i64, i64)],
     bounds: &[Bounds],
 ) -> ChartView {
     let kinds = group.kinds();
@@ -110,8 +110,8 @@ fn chart_of(
             label: m.kind(*k).to_owned(),
             points: readings
                 .iter()
-                .filter(|r| r.kind == *k)
-                .map(|r| (r.measured_at, r.scaled))
+                .filter(|r| r.0 == *k)
+                .map(|r| (r.1, r.2))
                 .collect(),
         })
         .collect();
@@ -155,15 +155,23 @@ fn chart_of(
     }
 }
 
-fn chart_query(range: Range, now: i64) -> ReadingQuery {
-    ReadingQuery {
-        kind: None,
-        from: now - range.days() * DAY_MS,
-        until: now + vitals::FUTURE_SLACK_MS + 1,
-        limit: CHART_READINGS_MAX,
-        notes: false,
-        newest_first: false,
-    }
+/// The readings of a chart's period, lightest form.
+async fn series(
+    state: &AppState,
+    account: &str,
+    range: Range,
+    now: i64,
+) -> Result<Vec<(Kind, i64, i64)>, ApiError> {
+    Ok(state
+        .store
+        .series(
+            &state.keyring,
+            account,
+            now - range.days() * DAY_MS,
+            now + vitals::FUTURE_SLACK_MS + 1,
+            CHART_READINGS_MAX,
+        )
+        .await?)
 }
 
 /// `YYYY-MM-DD HH:MM` on a wall clock.
@@ -474,10 +482,7 @@ pub async fn record_chart_page(
             Target::Account(account),
         )?;
         let tz = patient_zone(&state, account).await?;
-        let readings = state
-            .store
-            .readings(&state.keyring, account, chart_query(range, now))
-            .await?;
+        let readings = series(&state, account, range, now).await?;
         Ok::<_, ApiError>((tz, readings))
     }
     .await;
@@ -668,16 +673,15 @@ async fn monitoring_view(
         let (readings, recent) = match &account {
             Some(a) => {
                 let recent = ReadingQuery {
+                    kind: None,
+                    from: now - range.days() * DAY_MS,
+                    until: now + vitals::FUTURE_SLACK_MS + 1,
                     limit: 50,
                     notes: true,
                     newest_first: true,
-                    ..chart_query(range, now)
                 };
                 (
-                    state
-                        .store
-                        .readings(&state.keyring, a, chart_query(range, now))
-                        .await?,
+                    series(state, a, range, now).await?,
                     state.store.readings(&state.keyring, a, recent).await?,
                 )
             }
@@ -709,7 +713,7 @@ async fn monitoring_view(
         .into_iter()
         .filter(|g| {
             let kinds = g.kinds();
-            readings.iter().any(|r| kinds.contains(&r.kind))
+            readings.iter().any(|r| kinds.contains(&r.0))
                 || bounds.iter().any(|b| kinds.contains(&b.kind))
         })
         .map(|g| chart_of(m, g, range, now, &tz, &readings, &bounds))

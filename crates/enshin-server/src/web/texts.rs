@@ -1221,7 +1221,7 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "columns" => "列の数が8ではありません。",
         "not_a_number" => "数字で入力してください。",
         "too_precise" => "小数点以下の桁数が多すぎます。",
-        "out_of_range" => "ありえない値です。次の範囲で入力してください:",
+        "out_of_range" => "範囲外の値です。次の範囲で入力してください:",
         "pressure_order" => "下(最低血圧)は上(最高血圧)より小さい値にしてください。",
         "pressure_pair" => "血圧は上と下の両方を入力してください。",
         "empty" => "少なくとも1つの項目を入力してください。",
@@ -1233,7 +1233,7 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "bad_name" => "機器の名前は1〜40文字にしてください。",
         "bounds_empty" => "上限か下限の少なくとも一方を入力してください。",
         "bounds_crossed" => "下限は上限より小さい値にしてください。",
-        "bounds_value" => "ありえない値です。次の範囲で入力してください:",
+        "bounds_value" => "範囲外の値です。次の範囲で入力してください:",
         "bad_comment" => "対応内容を1〜400文字で入力してください。",
         _ => return None,
     })

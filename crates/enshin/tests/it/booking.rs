@@ -86,7 +86,7 @@ async fn tomorrows_list(app: &TestApp, pc: &Client, token: &str) -> (StatusCode,
     .await
 }
 
-async fn patient_get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn patient_get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     call(
         &app.client(),
         Method::GET,
@@ -97,7 +97,12 @@ async fn patient_get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Val
     .await
 }
 
-async fn patient_post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn patient_post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     call(
         &app.client(),
         Method::POST,

@@ -16,6 +16,7 @@ mod operators;
 mod pages;
 mod pages_matrix;
 mod patients;
+mod questionnaires;
 mod raw_tls;
 mod registry;
 mod resets;
