@@ -314,3 +314,94 @@ test('a patient records blood pressure on a phone and the doctor sees it against
   await mobile.close();
   await clinic.close();
 });
+
+// FUNC-3 (issue 10): a doctor builds a questionnaire one question at a time, staff ask a linked
+// patient, the patient answers on a phone (saves for later, is told what is missing, sends with
+// a photo), and the clinic reads the answers with the photo; sent answers cannot change.
+test('a doctor builds a questionnaire and a patient answers it on a phone with a photo', async () => {
+  const clinic = await browser.newContext(desk);
+  const doctor = await logIn(clinic, 'doctor');
+  await doctor.click('nav a[href="/questionnaires"]');
+  await doctor.fill('#staff_title', '初診問診(内科)');
+  await doctor.fill('#patient_title', 'はじめての方の問診票');
+  await doctor.fill('#text', '今日はどうされましたか');
+  await doctor.selectOption('#kind', 'text');
+  await doctor.check('input[name="required"]');
+  await doctor.click('form[action="/questionnaires"] button');
+  await doctor.waitForURL(/\/questionnaires\/.*done=questionnaire_changed/);
+  const add = async (text, kind, extra = {}) => {
+    await doctor.fill('#text', text);
+    await doctor.selectOption('#kind', kind);
+    if (extra.required) await doctor.check('input[name="required"]');
+    if (extra.choices) await doctor.fill('#choices', extra.choices.join('\n'));
+    if (extra.min) { await doctor.fill('#min', extra.min); await doctor.fill('#max', extra.max); await doctor.fill('#unit', extra.unit); }
+    await doctor.click('form[action$="/questions"] button');
+    await doctor.waitForURL(/done=questionnaire_changed/);
+  };
+  await add('熱はありますか', 'yes_no', { required: true });
+  await add('症状(あてはまるものすべて)', 'multiple', { choices: ['せき', 'のどの痛み', '頭痛'] });
+  await add('体温', 'number', { min: '34', max: '42', unit: '°C' });
+  await add('のどの写真', 'photo');
+  assert.equal(await doctor.locator('ol.questions li').count(), 5);
+  await shot(doctor, '60-clinic-questionnaire-builder');
+
+  const staff = await logIn(clinic, 'staff');
+  await staff.click('nav a[href="/patients"]');
+  await staff.fill('#family_name', '中村');
+  await staff.fill('#given_name', '夏子');
+  await staff.fill('#family_name_kana', 'ナカムラ');
+  await staff.fill('#given_name_kana', 'ナツコ');
+  await staff.fill('#birth_date', '1951-07-07');
+  await staff.click('form[action="/patients"][method="post"] button');
+  await staff.waitForURL('**/patients?done=patient_added');
+  await staff.locator('tr', { hasText: '中村 夏子' }).locator('button').click();
+  await staff.waitForSelector('.qr svg');
+  const code = (await staff.textContent('.code strong')).trim();
+  const mobile = await browser.newContext(phone);
+  const patient = await mobile.newPage();
+  await registerPatient(patient, {
+    family: '中村', given: '夏子', familyKana: 'なかむら', givenKana: 'なつこ', birth: '1951-07-07',
+    phone: '090-8888-9999', loginId: `e2e-q-${Date.now()}`, password: 'Nashi-71-river!',
+  });
+  await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
+  await patient.click('form[action="/clinics"] button');
+  await patient.waitForURL('**/clinics?done=clinic_linked');
+
+  await staff.goto(`${clinicUrl}/patients`);
+  await staff.locator('tr', { hasText: '中村 夏子' }).locator('a[href$="/questionnaires"]').click();
+  await staff.click('form[action$="/questionnaires"] button');
+  await staff.waitForURL(/done=questionnaire_asked/);
+
+  await patient.click('nav a[href="/questionnaires"]');
+  await patient.click('text=回答する');
+  await patient.fill('textarea', 'のどが痛くて、せきが出ます');
+  await patient.check('input[value="せき"]');
+  await patient.check('input[value="のどの痛み"]');
+  await patient.fill('input[inputmode="decimal"]', '37.8');
+  await patient.click('button[value="draft"]');
+  await patient.waitForURL(/done=answers_saved/);
+  assert.equal(await patient.inputValue('input[inputmode="decimal"]'), '37.8');
+  await patient.click('button[value="submit"]');
+  assert.match(await patient.textContent('.error'), /熱はありますか: 回答が必要な質問です/);
+  await shot(patient, '61-patient-questionnaire-missing');
+  await patient.check('input[name="q2"][value="yes"]');
+  // A tiny real PNG (1×1) as the photo from the camera.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await patient.setInputFiles('input[type="file"]', { name: 'throat.png', mimeType: 'image/png', buffer: png });
+  await shot(patient, '62-patient-questionnaire');
+  await patient.click('button[value="submit"]');
+  await patient.waitForURL(/\/questionnaires\?done=answers_submitted/);
+  assert.match(await patient.textContent('main'), /送信済み/);
+
+  await staff.reload();
+  const card = staff.locator('section.card', { hasText: '初診問診(内科)' });
+  assert.match(await card.textContent(), /のどが痛くて、せきが出ます/);
+  assert.match(await card.textContent(), /せき \/ のどの痛み/);
+  assert.match(await card.textContent(), /37\.8 °C/);
+  const photo = card.locator('img.photo');
+  await photo.waitFor();
+  assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth === 1));
+  await shot(staff, '63-clinic-questionnaire-answers');
+  await mobile.close();
+  await clinic.close();
+});

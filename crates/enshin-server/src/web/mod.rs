@@ -15,6 +15,8 @@ mod monitoring;
 pub mod monitoring_texts;
 mod operator;
 mod patient;
+pub mod questionnaire_texts;
+mod questionnaires;
 mod reset;
 mod roster;
 pub mod texts;
@@ -68,6 +70,15 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 get(monitoring::devices_page).post(monitoring::add_device),
             )
             .route("/devices/{id}/revoke", post(monitoring::revoke))
+            .route("/questionnaires", get(questionnaires::mine_page))
+            .route(
+                "/questionnaires/{id}",
+                get(questionnaires::answer_page)
+                    .post(questionnaires::answer)
+                    .layer(axum::extract::DefaultBodyLimit::max(
+                        3 * enshin_core::questionnaire::PHOTO_BYTES_MAX,
+                    )),
+            )
             .route("/contact/verify/confirm", post(account::contact_confirm))
             .route(
                 "/register",
@@ -130,6 +141,24 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/patients/{id}/thresholds/remove", post(monitoring::remove))
             .route("/patients/{id}/readings.csv", get(monitoring::export))
             .route("/alerts", get(monitoring::alerts_page))
+            .route(
+                "/questionnaires",
+                get(questionnaires::list_page).post(questionnaires::create),
+            )
+            .route("/questionnaires/{id}", get(questionnaires::edit_page))
+            .route(
+                "/questionnaires/{id}/questions",
+                post(questionnaires::add_question),
+            )
+            .route(
+                "/questionnaires/{id}/questions/{question}/remove",
+                post(questionnaires::remove_question),
+            )
+            .route("/questionnaires/{id}/titles", post(questionnaires::titles))
+            .route(
+                "/patients/{id}/questionnaires",
+                get(questionnaires::patient_page).post(questionnaires::ask_form),
+            )
             .route(
                 "/alerts/{id}/acknowledge",
                 post(monitoring::acknowledge_form),

@@ -47,6 +47,8 @@ pub struct Texts {
     pub b: &'static super::booking_texts::BookingTexts,
     /// The home-monitoring pages.
     pub m: &'static super::monitoring_texts::MonitoringTexts,
+    /// The questionnaire pages.
+    pub q: &'static super::questionnaire_texts::QuestionnaireTexts,
     /// The code of the other language, for the switch.
     pub other_code: &'static str,
     /// The name of the other language, in that language.
@@ -547,6 +549,7 @@ pub struct Texts {
 pub static JA: Texts = Texts {
     b: &super::booking_texts::JA,
     m: &super::monitoring_texts::JA,
+    q: &super::questionnaire_texts::JA,
     lang: Lang::Ja,
     other_code: "en",
     other_label: "English",
@@ -801,6 +804,7 @@ pub static JA: Texts = Texts {
 pub static EN: Texts = Texts {
     b: &super::booking_texts::EN,
     m: &super::monitoring_texts::EN,
+    q: &super::questionnaire_texts::EN,
     lang: Lang::En,
     other_code: "ja",
     other_label: "日本語",
@@ -1111,7 +1115,7 @@ impl Texts {
         }
         let specific = match (err.code, err.rule, err.problem) {
             ("password_rejected", Some(rule), _) => password_rule_ja(rule),
-            ("invalid_field", _, Some(problem)) => problem_ja(problem),
+            ("invalid_field" | "invalid_answer", _, Some(problem)) => problem_ja(problem),
             _ => None,
         };
         if let Some(text) = specific {
@@ -1171,6 +1175,11 @@ impl Texts {
             "too_late_to_change" => "変更・キャンセルの締切を過ぎています。クリニックへお電話ください。",
             "invalid_state_change" => "この予約の状態では、その操作はできません。",
             "appointment_changed" => "この予約は他の人が変更しました。画面を開き直してください。",
+            "invalid_questionnaire" => "問診票の内容に誤りがあります(名前は1〜100文字、選択肢は2〜20個で重複なし、数値は最小が最大より小さいこと)。",
+            "already_submitted" => "この問診票はすでに送信済みです。送信した内容は変更できません。",
+            "version_changed" => "問診票が変更されました。開き直してください。",
+            "too_many_photos" => "写真は10枚までです。",
+            "invalid_photo" => "写真は JPEG か PNG で、5MB までにしてください。",
             "invalid_settings" => "締切は0〜10080分、タイムゾーンは正しい名前(例 Asia/Tokyo)にしてください。",
             _ => "エラーが発生しました。もう一度お試しください。",
         }
@@ -1235,6 +1244,14 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "bounds_crossed" => "下限は上限より小さい値にしてください。",
         "bounds_value" => "範囲外の値です。次の範囲で入力してください:",
         "bad_comment" => "対応内容を1〜400文字で入力してください。",
+        "answer_unknown" => "この問診票にない質問です。",
+        "answer_required" => "回答が必要な質問です。",
+        "answer_shape" => "この質問の答え方ではありません。",
+        "answer_choice" => "選択肢から選んでください。",
+        "answer_number" => "次の範囲の数値で入力してください(小数は2桁まで):",
+        "answer_date" => "年-月-日の形で、今日までの日付を入力してください。",
+        "answer_text" => "400文字以内で入力してください。",
+        "photo" => "写真は JPEG か PNG で、5MB までにしてください。",
         _ => return None,
     })
 }
