@@ -761,6 +761,8 @@ struct MenuRow {
     name: String,
     line: String,
     active: bool,
+    /// The questionnaire the menu asks for at booking.
+    questionnaire: String,
 }
 
 struct DoctorHours {
@@ -780,6 +782,8 @@ struct SchedulePage {
     deadline: i64,
     time_zone: String,
     menus: Vec<MenuRow>,
+    /// The clinic's questionnaires (id, staff title), for the menus.
+    questionnaires: Vec<(String, String)>,
     doctors: Vec<DoctorHours>,
     error: Option<String>,
 }
@@ -794,6 +798,13 @@ async fn schedule_view(
         let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
         let settings = settings_of(state, clinic_id).await?;
         let menus = state.store.menus(clinic_id).await?;
+        let asks: std::collections::HashMap<String, String> = state
+            .store
+            .menu_questionnaires(clinic_id)
+            .await?
+            .into_iter()
+            .collect();
+        let questionnaires = state.store.questionnaires(clinic_id).await?;
         let today = clinic_today(&settings);
         let until = today
             .checked_add(jiff::Span::new().days(enshin_core::booking::DAYS_MAX))
@@ -849,7 +860,12 @@ async fn schedule_view(
                     name: m.menu.name.clone(),
                     line: menu_line(b, m),
                     active: m.active,
+                    questionnaire: asks.get(&m.id).cloned().unwrap_or_default(),
                 })
+                .collect(),
+            questionnaires: questionnaires
+                .into_iter()
+                .map(|q| (q.id, q.definition.staff_title))
                 .collect(),
             doctors,
             error: err.map(|e| page.t().error(e)),
@@ -977,6 +993,26 @@ pub async fn menu_active(
     Posted(form): Posted<OfferForm>,
 ) -> Response {
     let done = set_menu_active(&state, &auth, &id, form.active == "true").await;
+    after_schedule(&state, &page, &auth, done).await
+}
+
+/// The menu's questionnaire form (empty: none).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MenuQuestionnaireForm {
+    questionnaire_id: String,
+}
+
+/// `POST /schedule/menus/{id}/questionnaire` (clinic admin).
+pub async fn menu_questionnaire(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(form): Posted<MenuQuestionnaireForm>,
+) -> Response {
+    let chosen = Some(form.questionnaire_id.as_str()).filter(|q| !q.is_empty());
+    let done = crate::questionnaires::set_menu(&state, &auth, &id, chosen).await;
     after_schedule(&state, &page, &auth, done).await
 }
 

@@ -171,6 +171,10 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/schedule/settings", post(booking::settings))
             .route("/schedule/menus", post(booking::menu))
             .route("/schedule/menus/{id}/active", post(booking::menu_active))
+            .route(
+                "/schedule/menus/{id}/questionnaire",
+                post(booking::menu_questionnaire),
+            )
             .route("/schedule/doctors/{id}/hours", post(booking::week))
             .route("/schedule/doctors/{id}/days", post(booking::day))
             .route(

@@ -203,6 +203,15 @@ fn unreadable() -> ApiError {
     )
 }
 
+/// A form part that could not be read: too large (413) or malformed (400).
+fn unread(e: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::new(
+        e.status(),
+        "invalid_form",
+        "the photos are too large (5 MB each at most) or the form could not be read",
+    )
+}
+
 /// What the answer form sent: its token, version, button, and each question's fields; photo
 /// files are attached as they are read.
 struct Sent {
@@ -227,16 +236,10 @@ async fn read_form(
         answers: BTreeMap::new(),
     };
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            "invalid_form",
-            "the photos are too large (5 MB each at most) or the form could not be read",
-        )
-    })? {
+    while let Some(field) = multipart.next_field().await.map_err(unread)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "csrf" => sent.csrf = field.text().await.map_err(|_| unreadable())?,
+            "csrf" => sent.csrf = field.text().await.map_err(unread)?,
             "version" => {
                 sent.version = field
                     .text()
@@ -245,24 +248,24 @@ async fn read_form(
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
             }
-            "action" => sent.submit = field.text().await.map_err(|_| unreadable())? == "submit",
+            "action" => sent.submit = field.text().await.map_err(unread)? == "submit",
             _ => {
                 let Some(q) = s.definition.questions.iter().find(|q| q.id == name) else {
                     continue;
                 };
                 if matches!(q.kind, QuestionType::Photo) {
                     if field.file_name().is_some() {
-                        let bytes = field.bytes().await.map_err(|_| unreadable())?;
+                        let bytes = field.bytes().await.map_err(unread)?;
                         if !bytes.is_empty() {
                             files.push((name, bytes.to_vec()));
                         }
                     } else {
-                        let kept = field.text().await.map_err(|_| unreadable())?;
+                        let kept = field.text().await.map_err(unread)?;
                         sent.answers.insert(name, Value::String(kept));
                     }
                     continue;
                 }
-                let text = field.text().await.map_err(|_| unreadable())?;
+                let text = field.text().await.map_err(unread)?;
                 let value = match &q.kind {
                     QuestionType::YesNo => match text.as_str() {
                         "yes" => Value::Bool(true),

@@ -574,3 +574,174 @@ async fn a_menu_asks_at_booking_and_another_clinic_or_patient_sees_nothing() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+/// A multipart body of text fields and one file field.
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "enshin-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_answer_form_refuses_hostile_posts_and_the_admin_sets_a_menus_questionnaire() {
+    use crate::pages::{PASSWORD, log_in, register};
+    let app = spawn_app().await;
+    let (a, staff_pc, staff, record) = clinic(&app, "A").await;
+    let (_, doctor_pc, doctor) = member(&app, &a, Role::Doctor).await;
+    let browser = app.patient_browser();
+    register(&browser, "q.pages").await;
+    log_in(&browser, "q.pages", PASSWORD).await;
+    let (_, session) = call(
+        &app.client(),
+        Method::POST,
+        app.patient_url("/api/v1/session"),
+        "",
+        Some(json!({ "login_id": "q.pages", "password": PASSWORD })),
+    )
+    .await;
+    let token = session["token"].as_str().unwrap().to_owned();
+    let (_, inv) = invite(&app, &staff_pc, &staff, &record).await;
+    redeem(&app, &token, inv["code"].as_str().unwrap()).await;
+    let (_, q) = clinic_call(
+        &app,
+        &doctor_pc,
+        &doctor,
+        Method::POST,
+        "/api/v1/questionnaires",
+        Some(json!({ "definition": definition() })),
+    )
+    .await;
+    let qid = q["id"].as_str().unwrap().to_owned();
+    let (_, asked) = clinic_call(
+        &app,
+        &staff_pc,
+        &staff,
+        Method::POST,
+        &format!("/api/v1/patients/{record}/questionnaires"),
+        Some(json!({ "questionnaire_id": qid })),
+    )
+    .await;
+    let rid = asked["id"].as_str().unwrap().to_owned();
+    let path = format!("/questionnaires/{rid}");
+
+    let form = browser.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("はじめての方の問診票") && !form.body.contains("初診問診(内科)"));
+    let csrf = form.csrf();
+
+    // Not multipart, no token, a forged photo: each a clear refusal, nothing saved.
+    let plain = browser
+        .post(&path, &[("csrf", csrf.as_str()), ("q1", "x")])
+        .await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert!(plain.body.contains("class=\"error\""));
+    let (kind, body) = multipart(&[("version", "1"), ("action", "draft"), ("q1", "x")], None);
+    let no_token = browser.post_raw(&path, &kind, body).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let (kind, body) = multipart(
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("action", "draft"),
+            ("q1", "のど"),
+        ],
+        Some(("q5", b"<html><script>alert(1)</script>")),
+    );
+    let forged = browser.post_raw(&path, &kind, body).await;
+    assert_eq!(forged.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(forged.body.contains("JPEG か PNG"), "{}", forged.body);
+    let (kind, mut body) = multipart(&[("csrf", &csrf)], None);
+    body.truncate(body.len() / 2);
+    let cut = browser.post_raw(&path, &kind, body).await;
+    assert!(cut.status.is_client_error(), "{}", cut.status);
+    let (kind, body) = multipart(
+        &[("csrf", &csrf), ("q1", &"x".repeat(16 * 1024 * 1024))],
+        None,
+    );
+    let huge = browser.post_raw(&path, &kind, body).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (_, shown) = get(
+        &app,
+        &token,
+        &format!("/api/v1/questionnaire-requests/{rid}"),
+    )
+    .await;
+    assert_eq!(shown["state"], "requested");
+
+    // A good draft with a photo, then a number out of range is shown with the question's text.
+    let (kind, body) = multipart(
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("action", "draft"),
+            ("q1", "のどが痛い"),
+            ("q2", "no"),
+        ],
+        Some(("q5", &jpeg())),
+    );
+    let saved = browser.post_raw(&path, &kind, body).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let again = browser.get(&path).await;
+    assert!(again.body.contains("写真を受け取りました") && again.body.contains("のどが痛い"));
+    let (kind, body) = multipart(
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("action", "submit"),
+            ("q1", "のど"),
+            ("q2", "yes"),
+            ("q4", "500"),
+        ],
+        None,
+    );
+    let refused = browser.post_raw(&path, &kind, body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("体重: 次の範囲の数値で入力してください(小数は2桁まで): 1–300"),
+        "{}",
+        refused.body
+    );
+
+    // Another patient's browser gets a missing page.
+    let stranger = app.patient_browser();
+    register(&stranger, "q.stranger").await;
+    log_in(&stranger, "q.stranger", PASSWORD).await;
+    assert_eq!(stranger.get(&path).await.status, StatusCode::NOT_FOUND);
+
+    // The admin's booking setup chooses the questionnaire a menu asks for.
+    let (_, _, _, menu) = bookable(&app, &a).await;
+    let admin = app.add_member(&a, Role::Admin).await;
+    let desk = app.member_browser(&admin).await;
+    let setup = desk.get("/schedule").await;
+    assert!(setup.body.contains("初診問診(内科)"));
+    let csrf = setup.csrf();
+    let set = desk
+        .post(
+            &format!("/schedule/menus/{menu}/questionnaire"),
+            &[("csrf", csrf.as_str()), ("questionnaire_id", qid.as_str())],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    let asks = app.store().menu_questionnaires(&a).await.unwrap();
+    assert_eq!(asks, vec![(menu, qid)]);
+    app.stop().await;
+}
