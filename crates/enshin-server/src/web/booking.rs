@@ -549,6 +549,8 @@ pub async fn member_book(
 
 struct WorkRow {
     id: String,
+    /// The patient's registry record (links to their questionnaires and home records).
+    patient_id: String,
     time: String,
     name: String,
     kana: String,
@@ -617,6 +619,7 @@ async fn worklist_rows(
         .iter()
         .map(|(a, p)| WorkRow {
             id: a.id.clone(),
+            patient_id: a.clinic_patient_id.clone(),
             time: when(b, a.starts_at, &w.tz)
                 .rsplit_once(' ')
                 .map(|(_, t)| t.to_owned())
