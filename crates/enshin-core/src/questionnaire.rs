@@ -394,6 +394,137 @@ pub fn photo_type(bytes: &[u8]) -> Option<&'static str> {
     png.then_some("image/png")
 }
 
+/// A photo without what it says about where and when it was taken: JPEG loses its EXIF (GPS
+/// position, time, camera), XMP, IPTC and comments, keeping only the EXIF orientation so a phone
+/// photo is not shown on its side; PNG loses its text, time and EXIF chunks. `None` when the
+/// structure does not read (the photo is then refused).
+pub fn strip_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
+    match photo_type(bytes)? {
+        "image/jpeg" => strip_jpeg(bytes),
+        _ => strip_png(bytes),
+    }
+}
+
+fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    let mut at = 2;
+    loop {
+        if bytes.get(at)? != &0xFF {
+            return None;
+        }
+        let marker = *bytes.get(at + 1)?;
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        if marker == 0xD9 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            out.extend_from_slice(&[0xFF, marker]);
+            at += 2;
+            if marker == 0xD9 {
+                return Some(out);
+            }
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([
+            *bytes.get(at + 2)?,
+            *bytes.get(at + 3)?,
+        ]));
+        let end = at.checked_add(2)?.checked_add(len)?;
+        let segment = bytes.get(at..end)?;
+        if len < 2 {
+            return None;
+        }
+        match marker {
+            // Start of scan: the image data runs to the end; copy it whole.
+            0xDA => {
+                out.extend_from_slice(&bytes[at..]);
+                return Some(out);
+            }
+            0xE1 => {
+                if let Some(o) = orientation(&segment[4..]) {
+                    out.extend_from_slice(&orientation_exif(o));
+                }
+            }
+            0xED | 0xFE => {}
+            _ => out.extend_from_slice(segment),
+        }
+        at = end;
+    }
+}
+
+/// The orientation (tag 0x0112) of an EXIF block (`Exif\0\0` + TIFF), if it has one.
+fn orientation(exif: &[u8]) -> Option<u16> {
+    let tiff = exif.strip_prefix(b"Exif\0\0")?;
+    let big = match tiff.get(0..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |i: usize| -> Option<u16> {
+        let b = [*tiff.get(i)?, *tiff.get(i + 1)?];
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |i: usize| -> Option<u32> {
+        let b = [
+            *tiff.get(i)?,
+            *tiff.get(i + 1)?,
+            *tiff.get(i + 2)?,
+            *tiff.get(i + 3)?,
+        ];
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let ifd = usize::try_from(u32_at(4)?).ok()?;
+    let count = usize::from(u16_at(ifd)?);
+    (0..count.min(256))
+        .find_map(|n| {
+            let entry = ifd + 2 + n * 12;
+            (u16_at(entry)? == 0x0112).then(|| u16_at(entry + 8))?
+        })
+        .filter(|o| (1..=8).contains(o))
+}
+
+/// A minimal APP1 segment holding only an orientation.
+fn orientation_exif(o: u16) -> Vec<u8> {
+    let mut tiff = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+    tiff.extend_from_slice(&[0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1]);
+    tiff.extend_from_slice(&o.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let len = u16::try_from(tiff.len() + 2).unwrap_or(u16::MAX);
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&len.to_be_bytes());
+    segment.extend_from_slice(&tiff);
+    segment
+}
+
+fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = bytes.get(..8)?.to_vec();
+    let mut at = 8;
+    while at < bytes.len() {
+        let len =
+            usize::try_from(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?)).ok()?;
+        let end = at.checked_add(12)?.checked_add(len)?;
+        let chunk = bytes.get(at..end)?;
+        let kind = &chunk[4..8];
+        if !matches!(kind, b"tEXt" | b"zTXt" | b"iTXt" | b"tIME" | b"eXIf") {
+            out.extend_from_slice(chunk);
+        }
+        at = end;
+        if kind == b"IEND" {
+            return Some(out);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,5 +680,54 @@ mod tests {
         let mut polyglot = b"\x89PNG\r\n\x1a\n".to_vec();
         polyglot.extend_from_slice(b"<script>alert(1)</script>");
         assert_eq!(photo_type(&polyglot), None);
+    }
+
+    #[test]
+    fn photos_lose_their_gps_and_keep_their_orientation() {
+        // An EXIF block (little-endian) with orientation 6 and a GPS pointer, then a comment.
+        let mut tiff = b"Exif\0\0II\x2a\0\x08\0\0\0\x02\0".to_vec();
+        tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]);
+        tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 0x26, 0, 0, 0]);
+        tiff.extend_from_slice(b"\0\0\0\0GPS 35.68N 139.76E");
+        let mut app1 = vec![0xFF, 0xE1];
+        app1.extend_from_slice(&u16::try_from(tiff.len() + 2).unwrap().to_be_bytes());
+        app1.extend_from_slice(&tiff);
+        let comment = [&[0xFF, 0xFE, 0x00, 0x0A][..], b"home\0\0\0\0"].concat();
+        let app0 = [&[0xFF, 0xE0, 0x00, 0x07][..], b"JFIF\0"].concat();
+        let scan = [
+            &[0xFF, 0xDA, 0x00, 0x04, 1, 2][..],
+            &[9u8; 50],
+            &[0xFF, 0xD9],
+        ]
+        .concat();
+        let jpeg = [&[0xFF, 0xD8][..], &app0, &app1, &comment, &scan].concat();
+        let clean = strip_metadata(&jpeg).unwrap();
+        let text = String::from_utf8_lossy(&clean);
+        assert!(!text.contains("GPS") && !text.contains("home"));
+        assert!(text.contains("JFIF"));
+        assert_eq!(photo_type(&clean), Some("image/jpeg"));
+        let exif_at = clean.windows(4).position(|w| w == b"Exif").unwrap();
+        assert_eq!(orientation(&clean[exif_at..]), Some(6));
+        assert!(clean.ends_with(&scan));
+
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            c.extend_from_slice(&[0, 0, 0, 0]);
+            c
+        };
+        let png = [
+            &b"\x89PNG\r\n\x1a\n"[..],
+            &chunk(b"IHDR", &[0; 13]),
+            &chunk(b"tEXt", b"Location\0Tokyo, home"),
+            &chunk(b"IDAT", &[1, 2, 3]),
+            &chunk(b"IEND", &[]),
+        ]
+        .concat();
+        let clean = strip_metadata(&png).unwrap();
+        assert!(!String::from_utf8_lossy(&clean).contains("Tokyo"));
+        assert_eq!(photo_type(&clean), Some("image/png"));
+        assert_eq!(strip_metadata(&png[..png.len() - 3]), None);
     }
 }

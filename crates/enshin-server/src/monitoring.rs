@@ -388,6 +388,23 @@ pub async fn list_own(
     ))
 }
 
+/// Withdraws one of the patient's own readings (a mistake): it leaves charts, lists and
+/// exports, and stays stored, marked.
+pub async fn withdraw(state: &AppState, auth: &Authenticated, id: &str) -> Result<(), ApiError> {
+    let account = own_account(auth)?;
+    Ok(state.store.withdraw_reading(account, id, now_ms()).await?)
+}
+
+/// `POST /api/v1/readings/{id}/withdraw` (patient) → 204.
+pub async fn post_withdraw(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    withdraw(&state, &auth, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// What changes the zone.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

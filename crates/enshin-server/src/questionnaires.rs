@@ -633,7 +633,7 @@ pub async fn add_photo(
     bytes: &[u8],
 ) -> Result<String, ApiError> {
     let s = own_request(state, auth, id).await?;
-    let content_type = questionnaire::photo_type(bytes).ok_or_else(|| {
+    let refused = || {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "invalid_photo",
@@ -643,7 +643,10 @@ pub async fn add_photo(
             ),
         )
         .with_problem("photo")
-    })?;
+    };
+    let content_type = questionnaire::photo_type(bytes).ok_or_else(refused)?;
+    // Where and when it was taken is not the clinic's business (and may be the patient's home).
+    let clean = questionnaire::strip_metadata(bytes).ok_or_else(refused)?;
     let photo = uuid::Uuid::now_v7().to_string();
     state
         .store
@@ -652,7 +655,7 @@ pub async fn add_photo(
             &s.request,
             &photo,
             content_type,
-            bytes,
+            &clean,
             now_ms(),
         )
         .await?;

@@ -263,6 +263,10 @@ pub fn router(state: AppState) -> Router {
                 "/api/v1/readings",
                 get(monitoring::list_own).post(monitoring::post_own),
             )
+            .route(
+                "/api/v1/readings/{id}/withdraw",
+                post(monitoring::post_withdraw),
+            )
             .route("/api/v1/profile/time-zone", put(monitoring::put_zone))
             .route(
                 "/api/v1/devices",

@@ -50,4 +50,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0015, "booking"),
     (0016, "monitoring"),
     (0017, "questionnaires"),
+    (0018, "reading_withdrawal"),
 ];

@@ -449,7 +449,7 @@ impl Store {
         };
         let query = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, kind, value, measured_at, recorded_at, note, source FROM readings \
-             WHERE account_id = $1 AND measured_at >= $2 AND measured_at < $3 {kind_filter} \
+             WHERE account_id = $1 AND measured_at >= $2 AND measured_at < $3 AND withdrawn_at IS NULL {kind_filter} \
              ORDER BY measured_at {order}, id {order} LIMIT $4"
         )))
         .bind(account_id)
@@ -479,7 +479,7 @@ impl Store {
     ) -> Result<Vec<(Kind, i64, i64)>, MonitoringError> {
         let rows = sqlx::query(
             "SELECT id, kind, measured_at, value FROM readings \
-             WHERE account_id = $1 AND measured_at >= $2 AND measured_at < $3 \
+             WHERE account_id = $1 AND measured_at >= $2 AND measured_at < $3 AND withdrawn_at IS NULL \
              ORDER BY measured_at, id LIMIT $4",
         )
         .bind(account_id)
@@ -500,6 +500,27 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Withdraws one of the patient's own readings (kept, marked, left out of everything shown).
+    pub async fn withdraw_reading(
+        &self,
+        account_id: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<(), MonitoringError> {
+        let done = sqlx::query(
+            "UPDATE readings SET withdrawn_at = $1 WHERE id = $2 AND account_id = $3 AND withdrawn_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(account_id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(MonitoringError::NotFound);
+        }
+        Ok(())
     }
 
     /// Registers a device of a patient; only the digest of its token is kept.

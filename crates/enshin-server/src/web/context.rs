@@ -73,6 +73,7 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "alert_acknowledged" => t.m.alert_acknowledged,
         "device_revoked" => t.m.device_revoked,
         "zone_saved" => t.m.zone_saved,
+        "reading_withdrawn" => t.m.withdrawn,
         "answers_saved" => t.q.saved,
         "answers_submitted" => t.q.submitted,
         "questionnaire_asked" => t.q.asked,

@@ -64,6 +64,7 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 get(monitoring::records_page).post(monitoring::record),
             )
             .route("/records/chart", get(monitoring::record_chart_page))
+            .route("/records/{id}/withdraw", post(monitoring::withdraw_form))
             .route("/records/time-zone", post(monitoring::zone_form))
             .route(
                 "/devices",

@@ -187,6 +187,7 @@ fn wall(ms: i64, tz: &TimeZone) -> String {
 
 /// A reading in a list.
 struct Row {
+    id: String,
     when: String,
     kind: &'static str,
     value: String,
@@ -198,6 +199,7 @@ struct Row {
 fn rows(m: &MonitoringTexts, list: &[StoredReading], tz: &TimeZone) -> Vec<Row> {
     list.iter()
         .map(|r| Row {
+            id: r.id.clone(),
             when: wall(r.measured_at, tz),
             kind: m.kind(r.kind),
             value: vitals::format(r.kind, r.scaled),
@@ -405,6 +407,20 @@ pub async fn record(
     match record_own(&state, &auth, &form.entry()).await {
         Ok(_) => page.redirect("/records?done=recorded"),
         Err(e) => records_view(&state, &page, &auth, Some(&form), Some(&e)).await,
+    }
+}
+
+/// `POST /records/{id}/withdraw` (patient): a reading entered by mistake.
+pub async fn withdraw_form(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(_): Posted<Button>,
+) -> Response {
+    match crate::monitoring::withdraw(&state, &auth, &id).await {
+        Ok(()) => page.redirect("/records?done=reading_withdrawn"),
+        Err(e) => page.error(Some(&auth), &e),
     }
 }
 

@@ -115,6 +115,10 @@ pub struct MonitoringTexts {
     pub device_revoked: &'static str,
     /// Notice.
     pub zone_saved: &'static str,
+    /// Button: withdraw a reading entered by mistake.
+    pub withdraw: &'static str,
+    /// Notice.
+    pub withdrawn: &'static str,
 }
 
 impl MonitoringTexts {
@@ -207,6 +211,8 @@ pub static JA: MonitoringTexts = MonitoringTexts {
     alert_acknowledged: "アラートを対応済みにしました。",
     device_revoked: "機器の登録を解除しました。",
     zone_saved: "タイムゾーンを変更しました。",
+    withdraw: "取り消す",
+    withdrawn: "記録を取り消しました。グラフと一覧には出ません。",
 };
 
 /// English.
@@ -277,4 +283,6 @@ pub static EN: MonitoringTexts = MonitoringTexts {
     alert_acknowledged: "The alert was acknowledged.",
     device_revoked: "The device was revoked.",
     zone_saved: "The time zone was changed.",
+    withdraw: "Withdraw",
+    withdrawn: "The reading was withdrawn; it no longer shows in charts and lists.",
 };

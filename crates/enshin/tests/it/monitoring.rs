@@ -349,6 +349,25 @@ async fn a_device_token_only_posts_its_patients_readings_once_each_until_revoked
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = post(&app, &device_token, "/api/v1/device/readings", one).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A reading entered by mistake is withdrawn by its patient only, once; it leaves the lists.
+    let (_, mine) = get(&app, &token, "/api/v1/readings?kind=systolic").await;
+    let wrong = mine["readings"][0]["id"].as_str().unwrap().to_owned();
+    let withdraw = format!("/api/v1/readings/{wrong}/withdraw");
+    let (status, _) = post(&app, &other, &withdraw, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(&app, &token, &withdraw, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = post(&app, &token, &withdraw, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, mine) = get(&app, &token, "/api/v1/readings?kind=systolic").await;
+    assert_eq!(mine["readings"].as_array().unwrap().len(), 2);
+    assert!(
+        mine["readings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != wrong.as_str())
+    );
     for bad_name in ["", &"x".repeat(41), "a\u{7}b"] {
         let (status, _) = post(&app, &token, "/api/v1/devices", json!({ "name": bad_name })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad_name:?}");
@@ -814,6 +833,28 @@ async fn the_record_page_keeps_what_was_typed_and_says_the_range_in_japanese() {
     assert!(added.body.contains("ensdev_"));
     let list = browser.get("/devices").await;
     assert!(list.body.contains("血圧計") && !list.body.contains("ensdev_"));
+    let withdrawn = page
+        .body
+        .split("action=\"/records/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_owned();
+    let csrf = page.csrf();
+    let gone = browser
+        .post(
+            &format!("/records/{withdrawn}/withdraw"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    let page = browser.get("/records?done=reading_withdrawn").await;
+    assert!(page.body.contains("記録を取り消しました"));
+    assert!(
+        !page
+            .body
+            .contains(&format!("/records/{withdrawn}/withdraw"))
+    );
     let english = browser.get("/records?lang=en").await;
     assert!(english.body.contains("Home records"));
     app.stop().await;

@@ -27,8 +27,26 @@ fn definition() -> Value {
     })
 }
 
+/// A small JPEG: start, a JFIF header, a scan, end.
 fn jpeg() -> Vec<u8> {
-    [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[7u8; 300], &[0xFF, 0xD9]].concat()
+    [
+        &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x07][..],
+        b"JFIF\0",
+        &[0xFF, 0xDA, 0x00, 0x04, 1, 2],
+        &[7u8; 300],
+        &[0xFF, 0xD9],
+    ]
+    .concat()
+}
+
+/// The same JPEG with an EXIF block saying where it was taken.
+fn jpeg_with_gps() -> Vec<u8> {
+    let exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0\0\0\0\0GPS 35.68N 139.76E";
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend_from_slice(&u16::try_from(exif.len() + 2).unwrap().to_be_bytes());
+    app1.extend_from_slice(exif);
+    let plain = jpeg();
+    [&plain[..11], &app1, &plain[11..]].concat()
 }
 
 async fn clinic_call(
@@ -173,7 +191,9 @@ async fn a_patient_answers_in_drafts_submits_once_and_the_clinic_reads_it() {
         .await
         .unwrap();
     assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let added = send(jpeg(), "application/octet-stream").await.unwrap();
+    let added = send(jpeg_with_gps(), "application/octet-stream")
+        .await
+        .unwrap();
     assert_eq!(added.status(), StatusCode::CREATED);
     let photo = added.json::<Value>().await.unwrap()["id"]
         .as_str()
@@ -291,6 +311,7 @@ async fn a_patient_answers_in_drafts_submits_once_and_the_clinic_reads_it() {
     assert_eq!(image.status(), StatusCode::OK);
     assert_eq!(image.headers()["content-type"], "image/jpeg");
     assert_eq!(image.headers()["x-content-type-options"], "nosniff");
+    // Where the photo was taken did not survive the upload.
     assert_eq!(image.bytes().await.unwrap().to_vec(), jpeg());
 
     // The answers and the photo are sealed: the database never holds them in the clear.
