@@ -159,6 +159,16 @@ pub async fn catalogue(state: &AppState, auth: &Authenticated) -> Result<Vec<Cur
     Ok(state.store.questionnaires(clinic_id).await?)
 }
 
+/// One questionnaire of the member's clinic, current version.
+pub async fn current(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &str,
+) -> Result<Current, ApiError> {
+    let clinic_id = auth.member_clinic(Action::AskQuestionnaire)?;
+    Ok(state.store.questionnaire(clinic_id, id).await?)
+}
+
 /// `GET /api/v1/questionnaires` (clinic).
 pub async fn list(
     State(state): State<AppState>,
@@ -199,8 +209,7 @@ pub async fn read(
     Path(id): Path<String>,
     crate::params::Params(q): crate::params::Params<VersionQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let clinic_id = auth.member_clinic(Action::AskQuestionnaire)?;
-    let current = state.store.questionnaire(clinic_id, &id).await?;
+    let current = current(&state, &auth, &id).await?;
     match q.version {
         None => Ok(Json(current_json(&current))),
         Some(v) if (1..=current.version).contains(&v) => {

@@ -113,6 +113,18 @@ fn request_of(keyring: Option<&Keyring>, row: &AnyRow) -> Result<Request, Questi
     })
 }
 
+/// Questionnaires with their current versions; a `WHERE` follows.
+const CURRENT: &str = "SELECT q.id, q.current_version, v.definition FROM questionnaires q \
+     JOIN questionnaire_versions v ON v.questionnaire_id = q.id AND v.version = q.current_version";
+
+fn current_of(row: &AnyRow) -> Result<Current, QuestionnaireError> {
+    Ok(Current {
+        id: row.try_get(0)?,
+        version: row.try_get(1)?,
+        definition: definition_of(&row.try_get::<String, _>(2)?)?,
+    })
+}
+
 fn definition_of(text: &str) -> Result<Definition, QuestionnaireError> {
     serde_json::from_str(text).map_err(|_| decode_error("questionnaire"))
 }
@@ -161,23 +173,13 @@ impl Store {
         &self,
         clinic_id: &str,
     ) -> Result<Vec<Current>, QuestionnaireError> {
-        let rows = sqlx::query(
-            "SELECT q.id, q.current_version, v.definition FROM questionnaires q \
-             JOIN questionnaire_versions v ON v.questionnaire_id = q.id AND v.version = q.current_version \
-             WHERE q.clinic_id = $1 ORDER BY q.created_at, q.id",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CURRENT} WHERE q.clinic_id = $1 ORDER BY q.created_at, q.id"
+        )))
         .bind(clinic_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Current {
-                    id: r.try_get(0)?,
-                    version: r.try_get(1)?,
-                    definition: definition_of(&r.try_get::<String, _>(2)?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(current_of).collect()
     }
 
     /// One questionnaire of the clinic, current version.
@@ -186,11 +188,15 @@ impl Store {
         clinic_id: &str,
         id: &str,
     ) -> Result<Current, QuestionnaireError> {
-        self.questionnaires(clinic_id)
-            .await?
-            .into_iter()
-            .find(|q| q.id == id)
-            .ok_or(QuestionnaireError::NotFound)
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CURRENT} WHERE q.clinic_id = $1 AND q.id = $2"
+        )))
+        .bind(clinic_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(QuestionnaireError::NotFound)?;
+        current_of(&row)
     }
 
     /// A version of a questionnaire.

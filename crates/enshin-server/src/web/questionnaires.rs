@@ -17,8 +17,8 @@ use super::context::{Button, Frame, Page, Posted, SignedIn};
 use super::questionnaire_texts::QuestionnaireTexts;
 use crate::error::ApiError;
 use crate::questionnaires::{
-    Shown, TypedAnswers, add, add_photo, ask, catalogue, change, own_request, own_requests,
-    patient_answers, request_state, save,
+    Shown, TypedAnswers, add, add_photo, ask, catalogue, change, current, own_request,
+    own_requests, patient_answers, request_state, save,
 };
 use crate::routes::AppState;
 use crate::session::Authenticated;
@@ -506,12 +506,9 @@ async fn edit_view(
     err: Option<&ApiError>,
 ) -> Response {
     let q = page.t().q;
-    let current = match catalogue(state, auth).await {
-        Ok(list) => list.into_iter().find(|c| c.id == id),
+    let c = match current(state, auth, id).await {
+        Ok(c) => c,
         Err(e) => return page.error(Some(auth), &e),
-    };
-    let Some(c) = current else {
-        return page.error(Some(auth), &ApiError::not_found());
     };
     let template = EditPage {
         f: page.frame(Some(auth)),
@@ -563,12 +560,9 @@ async fn edit_with(
     id: &str,
     change_it: impl FnOnce(&mut Definition),
 ) -> Response {
-    let current = match catalogue(state, auth).await {
-        Ok(list) => list.into_iter().find(|c| c.id == id),
+    let mut c = match current(state, auth, id).await {
+        Ok(c) => c,
         Err(e) => return page.error(Some(auth), &e),
-    };
-    let Some(mut c) = current else {
-        return page.error(Some(auth), &ApiError::not_found());
     };
     change_it(&mut c.definition);
     match change(state, auth, id, c.definition).await {
