@@ -124,6 +124,9 @@ pub enum VitalError {
     /// Diastolic pressure not below systolic.
     #[error("the lower (diastolic) pressure must be below the upper (systolic) one")]
     PressureOrder,
+    /// One blood-pressure value without the other.
+    #[error("blood pressure: give both the upper (systolic) and the lower (diastolic) value")]
+    PressurePair,
 }
 
 /// A checked value, in the kind's smallest step.
@@ -191,14 +194,15 @@ pub fn reading(kind: Kind, typed: &str) -> Result<Reading, VitalError> {
     Ok(Reading { kind, scaled })
 }
 
-/// Checks a blood-pressure pair taken together.
-pub fn pressure(systolic: &str, diastolic: &str) -> Result<(Reading, Reading), VitalError> {
-    let upper = reading(Kind::Systolic, systolic)?;
-    let lower = reading(Kind::Diastolic, diastolic)?;
-    if lower.scaled >= upper.scaled {
-        return Err(VitalError::PressureOrder);
+/// Checks the blood pressure of one entry: both values or neither, the lower below the upper.
+pub fn pressure(systolic: Option<&Reading>, diastolic: Option<&Reading>) -> Result<(), VitalError> {
+    match (systolic, diastolic) {
+        (Some(upper), Some(lower)) if lower.scaled >= upper.scaled => {
+            Err(VitalError::PressureOrder)
+        }
+        (Some(_), None) | (None, Some(_)) => Err(VitalError::PressurePair),
+        _ => Ok(()),
     }
-    Ok((upper, lower))
 }
 
 /// Most readings one device request may carry.
@@ -367,8 +371,22 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(pressure("120", "80").is_ok());
-        assert_eq!(pressure("80", "120"), Err(VitalError::PressureOrder));
+        let (upper, lower) = (
+            reading(Kind::Systolic, "120").unwrap(),
+            reading(Kind::Diastolic, "80").unwrap(),
+        );
+        assert!(pressure(Some(&upper), Some(&lower)).is_ok());
+        assert!(pressure(None, None).is_ok());
+        let (high_lower, low_upper) = (
+            reading(Kind::Diastolic, "120").unwrap(),
+            reading(Kind::Systolic, "80").unwrap(),
+        );
+        assert_eq!(
+            pressure(Some(&low_upper), Some(&high_lower)),
+            Err(VitalError::PressureOrder)
+        );
+        assert_eq!(pressure(Some(&upper), None), Err(VitalError::PressurePair));
+        assert_eq!(pressure(None, Some(&lower)), Err(VitalError::PressurePair));
     }
 
     #[test]

@@ -82,6 +82,7 @@ fn invalid_value(kind: Kind, e: &VitalError) -> ApiError {
         VitalError::TooPrecise { .. } => "too_precise",
         VitalError::OutOfRange { .. } => "out_of_range",
         VitalError::PressureOrder => "pressure_order",
+        VitalError::PressurePair => "pressure_pair",
     };
     let name = kind.spec().name;
     let err = unprocessable(name, format!("{name}: {e}")).with_problem(problem);
@@ -223,19 +224,14 @@ pub fn entry_readings(
         let reading = vitals::reading(kind, &text).map_err(|e| invalid_value(kind, &e))?;
         values.insert(kind, reading);
     }
-    match (values.get(&Kind::Systolic), values.get(&Kind::Diastolic)) {
-        (Some(upper), Some(lower)) if lower.scaled >= upper.scaled => {
-            return Err(invalid_value(Kind::Diastolic, &VitalError::PressureOrder));
-        }
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(unprocessable(
-                "values",
-                "blood pressure: give both the upper (systolic) and the lower (diastolic) value",
-            )
-            .with_problem("pressure_pair"));
-        }
-        _ => {}
-    }
+    vitals::pressure(values.get(&Kind::Systolic), values.get(&Kind::Diastolic)).map_err(
+        |e| match e {
+            VitalError::PressurePair => {
+                unprocessable("values", e.to_string()).with_problem("pressure_pair")
+            }
+            _ => invalid_value(Kind::Diastolic, &e),
+        },
+    )?;
     if values.is_empty() {
         return Err(
             unprocessable("values", "values: give at least one measurement").with_problem("empty"),
