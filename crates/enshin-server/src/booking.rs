@@ -3,7 +3,7 @@
 //! linked to and book, move or cancel their own visits until the clinic's deadline. The store
 //! keeps a slot from being taken twice.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,7 +15,7 @@ use enshin_core::authz::{Action, Target, authorize};
 use enshin_core::booking::{self, DAYS_MAX, Settings};
 use enshin_core::schedule::{self, Slot};
 use enshin_store::appointments::{Appointment, BookError, NewAppointment};
-use enshin_store::registry::{PatientFields, Reader};
+use enshin_store::registry::PatientFields;
 use enshin_store::schedule::{Doctor, StoredMenu};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -27,6 +27,7 @@ use crate::access::AccessFacts;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::params::Params;
+use crate::registry::{listed_records, member_record};
 use crate::routes::AppState;
 use crate::schedule::{clinic_today, doctor_of, invalid_date, menu_json, parse_date, settings_of};
 use crate::session::{Authenticated, json_body};
@@ -472,8 +473,8 @@ pub fn appointment_json(
     if let Some(p) = patient {
         v["patient"] = json!({
             "id": a.clinic_patient_id,
-            "name": format!("{} {}", p.family_name, p.given_name),
-            "kana": format!("{} {}", p.family_name_kana, p.given_name_kana),
+            "name": p.name(),
+            "kana": p.kana(),
             "birth_date": p.birth_date,
         });
     }
@@ -556,22 +557,8 @@ pub async fn worklist(
         doctor_of(state, clinic_id, d).await?;
     }
     let (date, tz, list) = day_appointments(state, clinic_id, q).await?;
-    let ids: BTreeSet<&str> = list.iter().map(|a| a.clinic_patient_id.as_str()).collect();
-    let mut records: HashMap<&str, PatientFields> = HashMap::new();
-    for id in &ids {
-        let opened = state
-            .store
-            .open_clinic_patient(
-                &state.keyring,
-                Reader::Member { clinic_id },
-                clinic_id,
-                id,
-                now_ms(),
-            )
-            .await?;
-        records.insert(id, opened.fields);
-    }
-    facts.read_patients(ids.iter().copied());
+    let ids: Vec<&str> = list.iter().map(|a| a.clinic_patient_id.as_str()).collect();
+    let records = listed_records(state, clinic_id, &ids, facts).await?;
     let rows = list
         .iter()
         .filter_map(|a| {
@@ -838,17 +825,8 @@ pub async fn read(
         .appointment(clinic_id, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let opened = state
-        .store
-        .open_clinic_patient(
-            &state.keyring,
-            Reader::Member { clinic_id },
-            clinic_id,
-            &a.clinic_patient_id,
-            now_ms(),
-        )
-        .await?;
+    let patient = member_record(&state, clinic_id, &a.clinic_patient_id).await?;
     facts.read_patients([a.clinic_patient_id.as_str()]);
     let tz = zone(&settings_of(&state, clinic_id).await?);
-    Ok(Json(appointment_json(&a, &tz, Some(&opened.fields))))
+    Ok(Json(appointment_json(&a, &tz, Some(&patient))))
 }

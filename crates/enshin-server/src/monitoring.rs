@@ -10,7 +10,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::{Extension, Json};
 use enshin_core::authz::{Action, Actor, Target, authorize};
 use enshin_core::session::token_digest;
@@ -22,7 +22,7 @@ use enshin_store::monitoring::{
     Alert, Batch, Device, Ingested, MANUAL, MonitoringError, NewReading, ReadingQuery,
     StoredReading, Threshold,
 };
-use enshin_store::registry::{PatientFields, Reader};
+use enshin_store::registry::PatientFields;
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -35,7 +35,7 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::routes::AppState;
-use crate::schedule::settings_of;
+use crate::schedule::{settings_of, unprocessable};
 use crate::session::{Authenticated, json_body};
 
 /// Longest id a sender may give a reading.
@@ -61,10 +61,6 @@ impl From<MonitoringError> for ApiError {
             MonitoringError::Database(e) => Self::unavailable(&e),
         }
     }
-}
-
-fn unprocessable(field: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
 }
 
 /// The range of an out-of-range error, as a translation shows it (`30.0–45.0 °C`).
@@ -794,21 +790,6 @@ pub struct ExportQuery {
     pub days: Option<i64>,
 }
 
-/// A CSV download.
-pub fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 /// `GET /api/v1/patients/{id}/readings/export?days` (clinic): `readings.csv`.
 pub async fn export(
     State(state): State<AppState>,
@@ -817,7 +798,7 @@ pub async fn export(
     Params(q): Params<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let bytes = readings_csv(&state, &auth, &id, q.days).await?;
-    Ok(csv_response("readings.csv", bytes))
+    Ok(crate::registry::csv_response("readings.csv", bytes))
 }
 
 impl From<BoundsError> for ApiError {
@@ -984,23 +965,11 @@ pub async fn alert_list(
         .store
         .alerts(&state.keyring, clinic_id, open_only, 500)
         .await?;
-    let mut records: BTreeMap<String, PatientFields> = BTreeMap::new();
-    for a in &alerts {
-        if !records.contains_key(&a.clinic_patient_id) {
-            let opened = state
-                .store
-                .open_clinic_patient(
-                    &state.keyring,
-                    Reader::Member { clinic_id },
-                    clinic_id,
-                    &a.clinic_patient_id,
-                    now_ms(),
-                )
-                .await?;
-            records.insert(a.clinic_patient_id.clone(), opened.fields);
-        }
-    }
-    facts.read_patients(records.keys().map(String::as_str));
+    let ids: Vec<&str> = alerts
+        .iter()
+        .map(|a| a.clinic_patient_id.as_str())
+        .collect();
+    let records = crate::registry::listed_records(state, clinic_id, &ids, facts).await?;
     let rows = alerts
         .into_iter()
         .filter_map(|a| {
@@ -1048,8 +1017,8 @@ pub async fn list_alerts(
                 "bounds": bounds_json(&a.bounds),
                 "patient": {
                     "id": a.clinic_patient_id,
-                    "name": format!("{} {}", p.family_name, p.given_name),
-                    "kana": format!("{} {}", p.family_name_kana, p.given_name_kana),
+                    "name": p.name(),
+                    "kana": p.kana(),
                     "birth_date": p.birth_date,
                 },
                 "acknowledged_by": a.acknowledged.as_ref().map(|(by, _)| by),

@@ -382,17 +382,59 @@ pub async fn export(
     Extension(facts): Extension<AccessFacts>,
 ) -> Result<Response, ApiError> {
     let bytes = export_csv(&state, &auth, &facts).await?;
-    Ok((
+    Ok(csv_response("patients.csv", bytes))
+}
+
+/// A record of the member's clinic, opened for a member; the caller notes the read.
+pub async fn member_record(
+    state: &AppState,
+    clinic_id: &str,
+    id: &str,
+) -> Result<PatientFields, ApiError> {
+    Ok(state
+        .store
+        .open_clinic_patient(
+            &state.keyring,
+            Reader::Member { clinic_id },
+            clinic_id,
+            id,
+            now_ms(),
+        )
+        .await?
+        .fields)
+}
+
+/// The records a list of the member's clinic shows, each opened once and noted as read in
+/// the request's access-log entry.
+pub async fn listed_records(
+    state: &AppState,
+    clinic_id: &str,
+    ids: &[&str],
+    facts: &AccessFacts,
+) -> Result<std::collections::BTreeMap<String, PatientFields>, ApiError> {
+    let mut records = std::collections::BTreeMap::new();
+    for &id in ids {
+        if !records.contains_key(id) {
+            records.insert(id.to_owned(), member_record(state, clinic_id, id).await?);
+        }
+    }
+    facts.read_patients(records.keys().map(String::as_str));
+    Ok(records)
+}
+
+/// A CSV file to download, with its name.
+pub fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"patients.csv\"",
+                format!("attachment; filename=\"{name}\""),
             ),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 fn record_json(id: &str, opened: &Opened) -> Json<serde_json::Value> {

@@ -19,7 +19,8 @@ use crate::error::ApiError;
 use crate::routes::AppState;
 use crate::session::{Authenticated, json_body};
 
-fn unprocessable(field: &'static str, message: impl Into<String>) -> ApiError {
+/// 422 `invalid_field` naming the field at fault.
+pub(crate) fn unprocessable(field: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
 }
 

@@ -46,6 +46,16 @@ pub struct PatientFields {
 }
 
 impl PatientFields {
+    /// Family and given name, as shown to staff (`山田 花子`).
+    pub fn name(&self) -> String {
+        format!("{} {}", self.family_name, self.given_name)
+    }
+
+    /// The name in kana, as shown to staff (`ヤマダ ハナコ`).
+    pub fn kana(&self) -> String {
+        format!("{} {}", self.family_name_kana, self.given_name_kana)
+    }
+
     /// The fields of values in the order of [`COLUMNS`].
     pub fn from_values(values: [String; 8]) -> Self {
         let [

@@ -624,8 +624,8 @@ async fn worklist_rows(
                 .rsplit_once(' ')
                 .map(|(_, t)| t.to_owned())
                 .unwrap_or_default(),
-            name: format!("{} {}", p.family_name, p.given_name),
-            kana: format!("{} {}", p.family_name_kana, p.given_name_kana),
+            name: p.name(),
+            kana: p.kana(),
             birth_date: p.birth_date.clone(),
             doctor: a.doctor_name.clone(),
             menu: a.menu_name.clone(),

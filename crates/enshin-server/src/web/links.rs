@@ -86,8 +86,8 @@ async fn patients_view(
         patients: list
             .into_iter()
             .map(|p| PatientRow {
-                name: format!("{} {}", p.fields.family_name, p.fields.given_name),
-                kana: format!("{} {}", p.fields.family_name_kana, p.fields.given_name_kana),
+                name: p.fields.name(),
+                kana: p.fields.kana(),
                 birth_date: p.fields.birth_date,
                 card_number: p.fields.card_number,
                 linked: p.linked,

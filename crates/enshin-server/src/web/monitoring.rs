@@ -12,7 +12,6 @@ use axum::response::Response;
 use enshin_core::authz::{Action, Target, authorize};
 use enshin_core::vitals::{self, Bounds, Kind};
 use enshin_store::monitoring::{MANUAL, ReadingQuery, StoredReading};
-use enshin_store::registry::Reader;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
@@ -24,11 +23,12 @@ use crate::booking::zone;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::monitoring::{
-    TypedEntry, TypedThreshold, acknowledge, alert_list, clinic_patient, csv_response, open_only,
-    own_devices, patient_zone, readings_csv, record_own, register_device, remove_threshold,
-    revoke_device, set_threshold, set_zone, thresholds_of,
+    TypedEntry, TypedThreshold, acknowledge, alert_list, clinic_patient, open_only, own_devices,
+    patient_zone, readings_csv, record_own, register_device, remove_threshold, revoke_device,
+    set_threshold, set_zone,
 };
 use crate::params::Params;
+use crate::registry::member_record;
 use crate::routes::AppState;
 use crate::schedule::settings_of;
 use crate::session::Authenticated;
@@ -672,19 +672,11 @@ async fn monitoring_view(
     let now = now_ms();
     let loaded = async {
         let (clinic_id, account) = clinic_patient(state, auth, Action::ReadReadings, id).await?;
-        let record = state
+        let record = member_record(state, &clinic_id, id).await?;
+        let thresholds = state
             .store
-            .open_clinic_patient(
-                &state.keyring,
-                Reader::Member {
-                    clinic_id: &clinic_id,
-                },
-                &clinic_id,
-                id,
-                now,
-            )
+            .thresholds(&state.keyring, &clinic_id, id)
             .await?;
-        let thresholds = thresholds_of(state, auth, id).await?;
         let tz = zone(&settings_of(state, &clinic_id).await?);
         let (readings, recent) = match &account {
             Some(a) => {
@@ -734,12 +726,12 @@ async fn monitoring_view(
         })
         .map(|g| chart_of(m, g, range, now, &tz, &readings, &bounds))
         .collect();
-    let f = &record.fields;
+    let f = &record;
     let template = MonitoringPage {
         f: page.frame(Some(auth)),
         id: id.to_owned(),
-        name: format!("{} {}", f.family_name, f.given_name),
-        kana: format!("{} {}", f.family_name_kana, f.given_name_kana),
+        name: f.name(),
+        kana: f.kana(),
         birth_date: f.birth_date.clone(),
         linked,
         print: q.print == "1",
@@ -836,7 +828,7 @@ pub async fn export(
     Path(id): Path<String>,
 ) -> Response {
     match readings_csv(&state, &auth, &id, None).await {
-        Ok(bytes) => csv_response("readings.csv", bytes),
+        Ok(bytes) => crate::registry::csv_response("readings.csv", bytes),
         Err(e) => page.error(Some(&auth), &e),
     }
 }
@@ -910,8 +902,8 @@ async fn alerts_view(
                 AlertRow {
                     id: a.id.clone(),
                     patient_id: a.clinic_patient_id.clone(),
-                    patient: format!("{} {}", p.family_name, p.given_name),
-                    kana: format!("{} {}", p.family_name_kana, p.given_name_kana),
+                    patient: p.name(),
+                    kana: p.kana(),
                     birth_date: p.birth_date.clone(),
                     kind: m.kind(a.kind),
                     value: vitals::format(a.kind, a.scaled),

@@ -678,16 +678,7 @@ pub async fn patient_page(
     let loaded = async {
         let list = patient_answers(&state, &auth, &id).await?;
         let clinic_id = auth.member_clinic(Action::ReadAnswers)?;
-        let record = state
-            .store
-            .open_clinic_patient(
-                &state.keyring,
-                enshin_store::registry::Reader::Member { clinic_id },
-                clinic_id,
-                &id,
-                crate::clock::now_ms(),
-            )
-            .await?;
+        let record = crate::registry::member_record(&state, clinic_id, &id).await?;
         let tz = crate::booking::zone(&crate::schedule::settings_of(&state, clinic_id).await?);
         let asks = authorize(
             &auth.actor,
@@ -716,12 +707,12 @@ pub async fn patient_page(
             })
             .unwrap_or_default()
     };
-    let f = &record.fields;
+    let f = &record;
     let template = PatientPage {
         f: page.frame(Some(&auth)),
         id: id.clone(),
-        name: format!("{} {}", f.family_name, f.given_name),
-        kana: format!("{} {}", f.family_name_kana, f.given_name_kana),
+        name: f.name(),
+        kana: f.kana(),
         birth_date: f.birth_date.clone(),
         catalogue: catalogue
             .iter()

@@ -5,8 +5,8 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use enshin_core::roster;
 use serde::Deserialize;
 
@@ -97,8 +97,8 @@ fn check_view(
             .take(20)
             .map(|(line, _, p)| PreviewRow {
                 line: *line,
-                name: format!("{} {}", p.family_name, p.given_name),
-                kana: format!("{} {}", p.family_name_kana, p.given_name_kana),
+                name: p.name(),
+                kana: p.kana(),
                 birth_date: p.birth_date.clone(),
                 card_number: p.card_number.clone(),
             })
@@ -210,17 +210,7 @@ pub async fn export(
     Extension(facts): Extension<AccessFacts>,
 ) -> Response {
     match export_csv(&state, &auth, &facts).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"patients.csv\"",
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => crate::registry::csv_response("patients.csv", bytes),
         Err(e) => page.error(Some(&auth), &e),
     }
 }
