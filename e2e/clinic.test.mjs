@@ -4,35 +4,19 @@
 // once through Playwright's clientCertificates, once through the browser's own NSS database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, launchWithNss, shot, clinicUrl, patientUrl, phone, demo, registerPatient } from './lib.mjs';
+import {
+  launch, launchWithNss, shot, clinicUrl, patientUrl, phone, demo, registerPatient, clinicDesk, clinicLogIn,
+  inviteNewPatient, registerAndLink, offerOnlineMenu,
+} from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const screen = { viewport: { width: 1280, height: 800 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' };
-const desk = {
-  ...screen,
-  clientCertificates: [{
-    origin: clinicUrl,
-    pfxPath: demo().certificate.path,
-    passphrase: demo().certificate.password,
-  }],
-};
+const desk = clinicDesk();
+const logIn = clinicLogIn;
 
-async function logIn(context, role) {
-  const account = demo().accounts.find((a) => a.role === role);
-  const page = await context.newPage();
-  const response = await page.goto(`${clinicUrl}/login`);
-  if (!response || response.status() !== 200) {
-    await shot(page, `clinic-login-failed-${role}`);
-  }
-  await page.fill('#login_id', account.login_id);
-  await page.fill('#password', account.password);
-  await page.click('form[action="/login"] button');
-  await page.waitForURL('**/home');
-  return page;
-}
 
 test('an admin adds a member, changes the role, logs them off and disables them', async () => {
   const context = await browser.newContext(desk);
@@ -146,47 +130,22 @@ test('a patient linked by invitation books a slot and the open worklist shows it
   const setup = await logIn(admin, 'admin');
   await setup.click('nav a[href="/schedule"]');
   await setup.waitForURL('**/schedule');
-  await setup.fill('#menu_name', '再診(オンライン)');
-  await setup.selectOption('#mode', 'online');
-  await setup.fill('#minutes', '15');
-  await setup.fill('#fee', '1500');
-  await setup.click('form[action="/schedule/menus"] button');
-  await setup.waitForURL('**/schedule?done=saved');
-  const week = setup.locator('form[action$="/hours"]').first();
-  for (let day = 1; day <= 7; day++) {
-    await week.locator(`input[name="start${day}"]`).fill('08:00');
-    await week.locator(`input[name="end${day}"]`).fill('20:00');
-  }
-  await week.locator('button').click();
-  await setup.waitForURL('**/schedule?done=saved');
+  await offerOnlineMenu(setup, '再診(オンライン)', '08:00', '20:00');
   await shot(setup, '40-clinic-booking-setup');
   await admin.close();
 
   const clinic = await browser.newContext(desk);
   const staff = await logIn(clinic, 'staff');
-  await staff.click('nav a[href="/patients"]');
-  await staff.fill('#family_name', '高橋');
-  await staff.fill('#given_name', '秋子');
-  await staff.fill('#family_name_kana', 'タカハシ');
-  await staff.fill('#given_name_kana', 'アキコ');
-  await staff.fill('#birth_date', '1939-10-01');
-  await staff.fill('#card_number', '20481');
-  await staff.click('form[action="/patients"][method="post"] button');
-  await staff.waitForURL('**/patients?done=patient_added');
-  await staff.locator('tr', { hasText: '高橋 秋子' }).locator('button').click();
-  await staff.waitForSelector('.qr svg');
-  const code = (await staff.textContent('.code strong')).trim();
+  const code = await inviteNewPatient(staff, {
+    family: '高橋', given: '秋子', familyKana: 'タカハシ', givenKana: 'アキコ', birth: '1939-10-01', card: '20481',
+  });
 
   const mobile = await browser.newContext(phone);
   const patient = await mobile.newPage();
-  const loginId = `e2e-book-${Date.now()}`;
-  await registerPatient(patient, {
+  await registerAndLink(patient, {
     family: '高橋', given: '秋子', familyKana: 'たかはし', givenKana: 'あきこ', birth: '1939-10-01',
-    phone: '090-4444-5555', loginId, password: 'Momiji-57-lake!',
-  });
-  await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
-  await patient.click('form[action="/clinics"] button');
-  await patient.waitForURL('**/clinics?done=clinic_linked');
+    phone: '090-4444-5555', loginId: `e2e-book-${Date.now()}`, password: 'Momiji-57-lake!',
+  }, code);
 
   await patient.click('nav a[href="/appointments"]');
   await patient.click('a[href$="/book"]');
@@ -230,27 +189,16 @@ test('a patient linked by invitation books a slot and the open worklist shows it
 test('a patient records blood pressure on a phone and the doctor sees it against the threshold', async () => {
   const clinic = await browser.newContext(desk);
   const staff = await logIn(clinic, 'staff');
-  await staff.click('nav a[href="/patients"]');
-  await staff.fill('#family_name', '伊藤');
-  await staff.fill('#given_name', '冬子');
-  await staff.fill('#family_name_kana', 'イトウ');
-  await staff.fill('#given_name_kana', 'フユコ');
-  await staff.fill('#birth_date', '1944-01-15');
-  await staff.click('form[action="/patients"][method="post"] button');
-  await staff.waitForURL('**/patients?done=patient_added');
-  await staff.locator('tr', { hasText: '伊藤 冬子' }).locator('button').click();
-  await staff.waitForSelector('.qr svg');
-  const code = (await staff.textContent('.code strong')).trim();
+  const code = await inviteNewPatient(staff, {
+    family: '伊藤', given: '冬子', familyKana: 'イトウ', givenKana: 'フユコ', birth: '1944-01-15',
+  });
 
   const mobile = await browser.newContext(phone);
   const patient = await mobile.newPage();
-  await registerPatient(patient, {
+  await registerAndLink(patient, {
     family: '伊藤', given: '冬子', familyKana: 'いとう', givenKana: 'ふゆこ', birth: '1944-01-15',
     phone: '090-6666-7777', loginId: `e2e-vitals-${Date.now()}`, password: 'Kaki-63-field!',
-  });
-  await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
-  await patient.click('form[action="/clinics"] button');
-  await patient.waitForURL('**/clinics?done=clinic_linked');
+  }, code);
 
   const doctor = await logIn(clinic, 'doctor');
   await doctor.click('nav a[href="/patients"]');
@@ -346,26 +294,15 @@ test('a doctor builds a questionnaire and a patient answers it on a phone with a
   await shot(doctor, '60-clinic-questionnaire-builder');
 
   const staff = await logIn(clinic, 'staff');
-  await staff.click('nav a[href="/patients"]');
-  await staff.fill('#family_name', '中村');
-  await staff.fill('#given_name', '夏子');
-  await staff.fill('#family_name_kana', 'ナカムラ');
-  await staff.fill('#given_name_kana', 'ナツコ');
-  await staff.fill('#birth_date', '1951-07-07');
-  await staff.click('form[action="/patients"][method="post"] button');
-  await staff.waitForURL('**/patients?done=patient_added');
-  await staff.locator('tr', { hasText: '中村 夏子' }).locator('button').click();
-  await staff.waitForSelector('.qr svg');
-  const code = (await staff.textContent('.code strong')).trim();
+  const code = await inviteNewPatient(staff, {
+    family: '中村', given: '夏子', familyKana: 'ナカムラ', givenKana: 'ナツコ', birth: '1951-07-07',
+  });
   const mobile = await browser.newContext(phone);
   const patient = await mobile.newPage();
-  await registerPatient(patient, {
+  await registerAndLink(patient, {
     family: '中村', given: '夏子', familyKana: 'なかむら', givenKana: 'なつこ', birth: '1951-07-07',
     phone: '090-8888-9999', loginId: `e2e-q-${Date.now()}`, password: 'Nashi-71-river!',
-  });
-  await patient.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
-  await patient.click('form[action="/clinics"] button');
-  await patient.waitForURL('**/clinics?done=clinic_linked');
+  }, code);
 
   await staff.goto(`${clinicUrl}/patients`);
   await staff.locator('tr', { hasText: '中村 夏子' }).locator('a[href$="/questionnaires"]').click();

@@ -24,10 +24,10 @@ function serverSpki() {
   return createHash('sha256').update(der).digest('base64');
 }
 
-export async function launch() {
+export async function launch(args = []) {
   return chromium.launch({
     executablePath: process.env.E2E_CHROMIUM || '/usr/bin/chromium',
-    args: [`--ignore-certificate-errors-spki-list=${serverSpki()}`],
+    args: [`--ignore-certificate-errors-spki-list=${serverSpki()}`, ...args],
   });
 }
 
@@ -78,4 +78,74 @@ export async function registerPatient(page, p) {
   await page.fill('#password', p.password);
   await page.click('form[action="/login"] button');
   await page.waitForURL('**/home');
+}
+
+// A clinic PC: a desk-sized screen presenting the demo clinic's certificate (Playwright's TLS).
+export function clinicDesk() {
+  return {
+    viewport: { width: 1280, height: 800 },
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+    clientCertificates: [{ origin: clinicUrl, pfxPath: demo().certificate.path, passphrase: demo().certificate.password }],
+  };
+}
+
+// A demo member of `role` logs in on a clinic PC; the new page ends on /home.
+export async function clinicLogIn(context, role) {
+  const account = demo().accounts.find((a) => a.role === role);
+  const page = await context.newPage();
+  const response = await page.goto(`${clinicUrl}/login`);
+  if (!response || response.status() !== 200) {
+    await shot(page, `clinic-login-failed-${role}`);
+  }
+  await page.fill('#login_id', account.login_id);
+  await page.fill('#password', account.password);
+  await page.click('form[action="/login"] button');
+  await page.waitForURL('**/home');
+  return page;
+}
+
+// Staff add a patient to the registry (kana in katakana) and print the invitation; returns its
+// code as printed.
+export async function inviteNewPatient(staff, p) {
+  await staff.goto(`${clinicUrl}/patients`);
+  await staff.fill('#family_name', p.family);
+  await staff.fill('#given_name', p.given);
+  await staff.fill('#family_name_kana', p.familyKana);
+  await staff.fill('#given_name_kana', p.givenKana);
+  await staff.fill('#birth_date', p.birth);
+  if (p.card) await staff.fill('#card_number', p.card);
+  await staff.click('form[action="/patients"][method="post"] button');
+  await staff.waitForURL('**/patients?done=patient_added');
+  await staff.locator('tr', { hasText: `${p.family} ${p.given}` }).locator('button').click();
+  await staff.waitForSelector('.qr svg');
+  return (await staff.textContent('.code strong')).trim();
+}
+
+// A patient registers on a phone (see registerPatient), then links to the clinic with the printed
+// code, as its QR code would open it.
+export async function registerAndLink(page, p, code) {
+  await registerPatient(page, p);
+  await page.goto(`${patientUrl}/link?code=${code.replaceAll('-', '')}`);
+  await page.click('form[action="/clinics"] button');
+  await page.waitForURL('**/clinics?done=clinic_linked');
+}
+
+// On /schedule, the admin adds a 15-minute online menu and gives the first doctor the same
+// hours every day.
+export async function offerOnlineMenu(admin, name, start, end) {
+  await admin.goto(`${clinicUrl}/schedule`);
+  await admin.fill('#menu_name', name);
+  await admin.selectOption('#mode', 'online');
+  await admin.fill('#minutes', '15');
+  await admin.fill('#fee', '1500');
+  await admin.click('form[action="/schedule/menus"] button');
+  await admin.waitForURL('**/schedule?done=saved');
+  const week = admin.locator('form[action$="/hours"]').first();
+  for (let day = 1; day <= 7; day++) {
+    await week.locator(`input[name="start${day}"]`).fill(start);
+    await week.locator(`input[name="end${day}"]`).fill(end);
+  }
+  await week.locator('button').click();
+  await admin.waitForURL('**/schedule?done=saved');
 }

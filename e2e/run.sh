@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: builds enshin, starts `enshin serve --demo` on loopback with a fresh data
 # directory, and runs the specs (node:test + playwright-core) in Debian's headless chromium.
-# Screenshots go to e2e/artifacts/ (or $E2E_ARTIFACTS). Needs node, npm and /usr/bin/chromium.
+# Screenshots go to e2e/artifacts/ (or $E2E_ARTIFACTS). Needs node, npm, /usr/bin/chromium and
+# coturn's turnserver (the relay-only call).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -21,8 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# TURN for the relay-only call (call.test.mjs starts coturn on this port with this secret).
+turn_port="$(node -e "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+turn_secret="$data/turn.secret"
+(umask 077 && node -e "console.log(require('crypto').randomBytes(24).toString('hex'))" >"$turn_secret")
+
 "$binary" serve --demo --data-dir "$data/enshin" \
-  --patient-addr 127.0.0.1:0 --clinic-addr 127.0.0.1:0 --operator-addr 127.0.0.1:0 >"$log" 2>&1 &
+  --patient-addr 127.0.0.1:0 --clinic-addr 127.0.0.1:0 --operator-addr 127.0.0.1:0 \
+  --turn-urls "turn:127.0.0.1:$turn_port?transport=udp" --turn-secret-file "$turn_secret" >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
   [ -s "$data/enshin/ports.json" ] && break
@@ -66,10 +73,12 @@ export E2E_CLINIC_URL="https://localhost:$(port clinic)"
 export E2E_OPERATOR_URL="https://localhost:$(port operator)"
 export E2E_OPERATOR_URI="$operator_uri"
 export E2E_ARTIFACTS="$artifacts"
+export E2E_TURN_PORT="$turn_port"
+export E2E_TURN_SECRET_FILE="$turn_secret"
 # Playwright makes the TLS connection that presents the client certificate; it trusts our CA.
 export NODE_EXTRA_CA_CERTS="$data/enshin/pki/ca.crt"
 status=0
-(cd "$here" && node --test --test-concurrency=1 patient.test.mjs clinic.test.mjs operator.test.mjs) || status=$?
+(cd "$here" && node --test --test-concurrency=1 patient.test.mjs clinic.test.mjs operator.test.mjs call.test.mjs) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- enshin log ---"; cat "$log"
 fi

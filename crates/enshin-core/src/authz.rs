@@ -214,11 +214,15 @@ pub enum Action {
     ReadAnswers,
     /// Answer the questionnaires one's clinics asked of one: drafts, submission, photos.
     AnswerQuestionnaire,
+    /// Open the video room of one's own online appointment, admit the patient, end the call.
+    ConductCall,
+    /// Enter the waiting room and the video call of one's own online appointment (FUNC-5).
+    JoinOwnCall,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 45] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -262,6 +266,8 @@ impl Action {
         Action::AskQuestionnaire,
         Action::ReadAnswers,
         Action::AnswerQuestionnaire,
+        Action::ConductCall,
+        Action::JoinOwnCall,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -310,6 +316,8 @@ impl Action {
             Self::AskQuestionnaire => "ask_questionnaire",
             Self::ReadAnswers => "read_answers",
             Self::AnswerQuestionnaire => "answer_questionnaire",
+            Self::ConductCall => "conduct_call",
+            Self::JoinOwnCall => "join_own_call",
         }
     }
 
@@ -337,7 +345,10 @@ impl Action {
             | Self::LinkClinic
             | Self::BookOwnVisit
             | Self::RecordOwnReadings
-            | Self::AnswerQuestionnaire => (&[Patient], Scope::OwnAccount),
+            | Self::AnswerQuestionnaire
+            | Self::JoinOwnCall => (&[Patient], Scope::OwnAccount),
+            // Own account: the appointment's doctor is the only member in its room.
+            Self::ConductCall => (&[Doctor], Scope::OwnAccount),
             Self::PostReadings => (&[Device], Scope::OwnAccount),
             Self::SetThresholds | Self::ManageQuestionnaires => {
                 (&[Admin, Doctor], Scope::OwnClinic)

@@ -5,6 +5,7 @@ pub mod appointment;
 pub mod audit;
 pub mod authz;
 pub mod booking;
+pub mod call;
 pub mod code;
 pub mod crypto;
 pub mod emergency;

@@ -285,6 +285,11 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         clinic_url: public_url(config.clinic_url.as_deref(), config, addrs.clinic.port()),
         patient_url: public_url(config.patient_url.as_deref(), config, addrs.patient.port()),
         ingest: crate::ingest::Ingest::start(store.clone(), keyring.clone()),
+        calls: crate::calls::CallHub::new(
+            enshin_store::bus::Bus::start(store.clone(), &url).await?,
+            &config.video,
+            stopped.clone(),
+        )?,
     };
     let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners

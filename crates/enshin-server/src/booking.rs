@@ -622,6 +622,19 @@ pub async fn patient_list(
     Ok(Json(json!({ "appointments": list })))
 }
 
+/// Appointment `id` of the member's clinic, or a 404 like another clinic's.
+pub async fn clinic_appointment(
+    state: &AppState,
+    clinic_id: &str,
+    id: &str,
+) -> Result<Appointment, ApiError> {
+    state
+        .store
+        .appointment(clinic_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
 /// The patient's own appointment `id`, or a 404 like anyone else's.
 async fn own_appointment(
     state: &AppState,
@@ -734,11 +747,7 @@ pub async fn reschedule(
         reschedule_own(&state, &auth, &id, &typed.start).await?;
     } else {
         let clinic_id = auth.member_clinic(Action::BookVisit)?;
-        let a = state
-            .store
-            .appointment(clinic_id, &id)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
+        let a = clinic_appointment(&state, clinic_id, &id).await?;
         let settings = settings_of(&state, clinic_id).await?;
         let start = parse_start(&typed.start)?;
         move_to(&state, &a, &settings, start, &auth.session.account_id).await?;
@@ -772,11 +781,7 @@ pub async fn set_state(
         )
         .with_field("state")
     })?;
-    let a = state
-        .store
-        .appointment(clinic_id, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let a = clinic_appointment(state, clinic_id, id).await?;
     check_move(a.state, to)?;
     state
         .store
@@ -820,11 +825,7 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let clinic_id = auth.member_clinic(Action::ReadWorklist)?;
-    let a = state
-        .store
-        .appointment(clinic_id, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let a = clinic_appointment(&state, clinic_id, &id).await?;
     let patient = member_record(&state, clinic_id, &a.clinic_patient_id).await?;
     facts.read_patients([a.clinic_patient_id.as_str()]);
     let tz = zone(&settings_of(&state, clinic_id).await?);

@@ -99,6 +99,22 @@ pub const KEYS: &[(&str, &str)] = &[
         "file holding the SMS provider's bearer token (mode 0600)",
     ),
     ("sms_from", "sender name or number of SMS"),
+    (
+        "stun_urls",
+        "STUN servers offered to browsers for video calls (stun:host:port), comma-separated",
+    ),
+    (
+        "turn_urls",
+        "TURN servers (coturn) for video calls (turn:host:3478?transport=udp, turns:host:5349), comma-separated; empty: peer-to-peer only",
+    ),
+    (
+        "turn_secret_file",
+        "file holding coturn's static-auth-secret (mode 0600); required with turn_urls",
+    ),
+    (
+        "turn_credential_minutes",
+        "how long a TURN credential handed to a browser stays valid (it must outlast a call)",
+    ),
 ];
 
 /// Where a configuration value came from.
@@ -174,6 +190,28 @@ pub struct Config {
     pub clinic_url: Option<String>,
     /// The patient site's public address; `None`: derived from the first server name.
     pub patient_url: Option<String>,
+    /// ICE servers for video calls.
+    pub video: VideoConfig,
+}
+
+/// The ICE servers browsers use for video calls (FUNC-5): enshin never relays media itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VideoConfig {
+    /// STUN servers.
+    pub stun_urls: Vec<String>,
+    /// TURN servers with the shared secret of their REST credentials; `None`: peer-to-peer only.
+    pub turn: Option<TurnConfig>,
+}
+
+/// coturn with `use-auth-secret`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnConfig {
+    /// `turn:` / `turns:` URLs.
+    pub urls: Vec<String>,
+    /// File holding the static-auth-secret.
+    pub secret_file: PathBuf,
+    /// Lifetime of a minted credential.
+    pub credential_minutes: i64,
 }
 
 /// How an SMTP connection is protected.
@@ -316,6 +354,28 @@ pub fn env_name(key: &str) -> String {
     format!("ENSHIN_{}", key.to_ascii_uppercase())
 }
 
+/// Keys whose value is a list (an array in the file, comma-separated elsewhere).
+const LIST_KEYS: [&str; 3] = ["server_names", "stun_urls", "turn_urls"];
+
+/// A comma-separated list of ICE server URLs with one of `schemes`.
+fn ice_urls(text: &str, schemes: &[&str]) -> Result<Vec<String>, String> {
+    let urls: Vec<String> = text
+        .split(',')
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
+    match urls.iter().find(|u| {
+        !schemes.iter().any(|s| u.starts_with(s))
+            || u.chars().any(|c| c.is_whitespace() || c.is_control())
+    }) {
+        Some(bad) => Err(format!(
+            "\"{bad}\" must start with {}",
+            schemes.join(" or ")
+        )),
+        None => Ok(urls),
+    }
+}
+
 /// The flag of a key.
 pub fn flag_name(key: &str) -> String {
     format!("--{}", key.replace('_', "-"))
@@ -349,7 +409,7 @@ impl Layers {
             let text = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Array(items) if known == "server_names" => items
+                toml::Value::Array(items) if LIST_KEYS.contains(&known) => items
                     .iter()
                     .map(|v| v.as_str().map(str::to_owned))
                     .collect::<Option<Vec<_>>>()
@@ -484,6 +544,31 @@ impl Layers {
         })
     }
 
+    fn video(
+        &self,
+        path: &impl Fn(&str) -> Result<PathBuf, String>,
+    ) -> Result<VideoConfig, ConfigError> {
+        let stun_urls = self
+            .optional("stun_urls", |s| ice_urls(s, &["stun:", "stuns:"]))?
+            .unwrap_or_default();
+        let turn = match self.optional("turn_urls", |s| ice_urls(s, &["turn:", "turns:"]))? {
+            Some(urls) => Some(TurnConfig {
+                urls,
+                secret_file: self.parse("turn_secret_file", "", path)?,
+                credential_minutes: self.parse("turn_credential_minutes", "240", |s| match s
+                    .parse::<i64>()
+                {
+                    Ok(n) if (10..=24 * 60).contains(&n) => Ok(n),
+                    _ => Err(format!(
+                        "\"{s}\" is not a number of minutes from 10 to 1440"
+                    )),
+                })?,
+            }),
+            None => None,
+        };
+        Ok(VideoConfig { stun_urls, turn })
+    }
+
     /// Parses and checks every value.
     pub fn resolve(&self) -> Result<Config, ConfigError> {
         // Absolute, so printed paths and the SQLite URL do not depend on where they are read.
@@ -564,6 +649,7 @@ impl Layers {
             mail: self.mail(&path)?,
             clinic_url: self.optional("clinic_url", public_url)?,
             patient_url: self.optional("patient_url", public_url)?,
+            video: self.video(&path)?,
             data_dir,
         };
         let listeners = [

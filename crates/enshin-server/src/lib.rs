@@ -6,6 +6,8 @@ pub mod app;
 pub mod audit;
 pub mod audit_verify;
 pub mod booking;
+pub mod call_room;
+pub mod calls;
 pub mod certificates;
 pub mod certs;
 pub mod clock;

@@ -97,7 +97,8 @@ impl Messages {
     }
 }
 
-fn secret(path: &Path) -> Result<String, SetupError> {
+/// The trimmed content of a secret file, refused if other users can read it.
+pub(crate) fn secret(path: &Path) -> Result<String, SetupError> {
     if enshin_store::files::is_exposed(path).map_err(|e| SetupError::Secret(path.into(), e))? {
         return Err(SetupError::Exposed(path.into()));
     }

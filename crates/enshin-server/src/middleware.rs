@@ -36,6 +36,12 @@ pub async fn request_frame(mut request: Request, next: Next) -> Response {
             headers.insert(name.clone(), HeaderValue::from_static(value));
         }
     }
+    // Only the call pages set their own, allowing camera and microphone on this origin.
+    headers
+        .entry(HeaderName::from_static("permissions-policy"))
+        .or_insert(HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        ));
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }

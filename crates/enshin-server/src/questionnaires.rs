@@ -431,11 +431,7 @@ pub async fn visit_answers(
     appointment_id: &str,
 ) -> Result<Vec<Shown>, ApiError> {
     let clinic_id = auth.member_clinic(Action::ReadAnswers)?;
-    let a = state
-        .store
-        .appointment(clinic_id, appointment_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let a = crate::booking::clinic_appointment(state, clinic_id, appointment_id).await?;
     facts.read_patients([a.clinic_patient_id.as_str()]);
     let list = state
         .store

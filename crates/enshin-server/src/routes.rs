@@ -15,8 +15,8 @@ use crate::health::healthz;
 use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
 use crate::{
-    announcements, booking, certificates, console, emergency, grants, links, members, monitoring,
-    patients, questionnaires, registry, reset, schedule, session,
+    announcements, booking, calls, certificates, console, emergency, grants, links, members,
+    monitoring, patients, questionnaires, registry, reset, schedule, session,
 };
 
 /// What handlers of one listener share.
@@ -53,6 +53,8 @@ pub struct AppState {
     pub patient_url: Arc<str>,
     /// The group-committing writer of readings.
     pub ingest: crate::ingest::Ingest,
+    /// Video calls: the bus between instances and the ICE servers.
+    pub calls: crate::calls::CallHub,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -135,6 +137,12 @@ pub fn router(state: AppState) -> Router {
                 get(booking::clinic_list).post(booking::create),
             )
             .route("/api/v1/appointments/{id}", get(booking::read))
+            .route(
+                "/api/v1/appointments/{id}/call",
+                get(calls::record).post(calls::credential),
+            )
+            .route("/api/v1/appointments/{id}/call/signal", get(calls::signal))
+            .route("/api/v1/clinic-contact", put(calls::put_contact))
             .route(
                 "/api/v1/appointments/{id}/state",
                 post(booking::change_state),
@@ -259,6 +267,8 @@ pub fn router(state: AppState) -> Router {
                 post(booking::reschedule),
             )
             .route("/api/v1/appointments/{id}/cancel", post(booking::cancel))
+            .route("/api/v1/appointments/{id}/call", post(calls::credential))
+            .route("/api/v1/appointments/{id}/call/signal", get(calls::signal))
             .route(
                 "/api/v1/readings",
                 get(monitoring::list_own).post(monitoring::post_own),
@@ -315,6 +325,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(crate::web::stylesheet))
         .route("/static/worklist.js", get(crate::web::worklist_script))
+        .route("/static/call.js", get(crate::web::call_script))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -346,6 +346,23 @@ impl Store {
         rows.iter().map(appointment_of).collect()
     }
 
+    /// One appointment of a patient account, at any clinic it is linked to.
+    pub async fn account_appointment(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<Appointment>, sqlx::Error> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} JOIN patient_links l ON l.clinic_patient_id = a.clinic_patient_id \
+             WHERE l.patient_account_id = $1 AND a.id = $2"
+        )))
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(appointment_of).transpose()
+    }
+
     /// The ranges (start, end) in `from..to` when the doctor's slots are held, but by `except`.
     pub async fn busy_ranges(
         &self,

@@ -4,6 +4,8 @@
 pub mod announcements;
 pub mod appointments;
 pub mod audit;
+pub mod bus;
+pub mod calls;
 pub mod certificates;
 pub mod codes;
 pub mod db;

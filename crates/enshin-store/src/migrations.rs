@@ -51,4 +51,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0016, "monitoring"),
     (0017, "questionnaires"),
     (0018, "reading_withdrawal"),
+    (0019, "calls"),
 ];

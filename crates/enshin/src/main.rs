@@ -95,10 +95,22 @@ struct KeyFlags {
     /// Sender name or number of SMS [default: enshin]
     #[arg(long, global = true, value_name = "NAME")]
     sms_from: Option<String>,
+    /// STUN servers for video calls (stun:host:port), comma-separated
+    #[arg(long, global = true, value_name = "URLS")]
+    stun_urls: Option<String>,
+    /// TURN servers (coturn) for video calls, comma-separated
+    #[arg(long, global = true, value_name = "URLS")]
+    turn_urls: Option<String>,
+    /// File holding coturn's static-auth-secret (0600)
+    #[arg(long, global = true, value_name = "FILE")]
+    turn_secret_file: Option<String>,
+    /// Minutes a TURN credential stays valid [default: 240]
+    #[arg(long, global = true, value_name = "MIN")]
+    turn_credential_minutes: Option<String>,
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 24] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 28] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -127,6 +139,10 @@ impl KeyFlags {
             ("sms_url", self.sms_url),
             ("sms_token_file", self.sms_token_file),
             ("sms_from", self.sms_from),
+            ("stun_urls", self.stun_urls),
+            ("turn_urls", self.turn_urls),
+            ("turn_secret_file", self.turn_secret_file),
+            ("turn_credential_minutes", self.turn_credential_minutes),
         ]
     }
 }
@@ -298,6 +314,10 @@ mod tests {
             sms_url: None,
             sms_token_file: None,
             sms_from: None,
+            stun_urls: None,
+            turn_urls: None,
+            turn_secret_file: None,
+            turn_credential_minutes: None,
         };
         let flagged: Vec<&str> = flags.into_pairs().iter().map(|(k, _)| *k).collect();
         assert_eq!(flagged, keys);

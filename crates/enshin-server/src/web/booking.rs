@@ -46,7 +46,7 @@ fn mode_label(b: &BookingTexts, mode: &str) -> &'static str {
 }
 
 /// `YYYY-MM-DD (曜) HH:MM` of an instant on the clinic's wall clock.
-fn when(b: &BookingTexts, ms: i64, tz: &TimeZone) -> String {
+pub(super) fn when(b: &BookingTexts, ms: i64, tz: &TimeZone) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| {
             let z = t.to_zoned(tz.clone());
@@ -85,6 +85,8 @@ struct VisitRow {
     mode: String,
     state: String,
     changeable: bool,
+    /// The video room can be entered (an online visit, confirmed or under way).
+    call: bool,
 }
 
 #[derive(Template)]
@@ -126,6 +128,7 @@ async fn appointments_view(
                 state: state_label(b, a.state).to_owned(),
                 changeable: matches!(a.state, Visit::Requested | Visit::Confirmed)
                     && a.starts_at > now,
+                call: crate::calls::callable(a),
             })
             .collect(),
         clinics: clinics
@@ -561,6 +564,8 @@ struct WorkRow {
     state: String,
     /// (state to move to, button label, quiet/danger class).
     moves: Vec<(&'static str, &'static str, &'static str)>,
+    /// The viewer is this online visit's doctor and can open its video room.
+    call: bool,
 }
 
 #[derive(Template)]
@@ -632,6 +637,7 @@ async fn worklist_rows(
             mode: mode_label(b, &a.mode).to_owned(),
             state: state_label(b, a.state).to_owned(),
             moves: moves(b, a.state),
+            call: crate::calls::callable(a) && a.doctor_id == auth.session.account_id,
         })
         .collect();
     Ok((w, rows))
@@ -784,6 +790,8 @@ struct SchedulePage {
     self_booking: bool,
     deadline: i64,
     time_zone: String,
+    /// The number patients see during calls.
+    contact_phone: String,
     menus: Vec<MenuRow>,
     /// The clinic's questionnaires (id, staff title), for the menus.
     questionnaires: Vec<(String, String)>,
@@ -856,6 +864,11 @@ async fn schedule_view(
             self_booking: settings.self_booking,
             deadline: settings.cancel_deadline_minutes,
             time_zone: settings.time_zone,
+            contact_phone: state
+                .store
+                .clinic_phone(clinic_id)
+                .await?
+                .unwrap_or_default(),
             menus: menus
                 .iter()
                 .map(|m| MenuRow {
@@ -912,6 +925,7 @@ pub struct SettingsForm {
     self_booking: Option<String>,
     cancel_deadline_minutes: String,
     time_zone: String,
+    contact_phone: String,
 }
 
 fn number(field: &'static str, typed: &str) -> Result<i64, ApiError> {
@@ -941,7 +955,13 @@ pub async fn settings(
                 &form.cancel_deadline_minutes,
             )?,
         };
-        set_settings(&state, &auth, &typed).await.map(|_| ())
+        set_settings(&state, &auth, &typed).await?;
+        let contact = crate::calls::TypedContact {
+            phone: form.contact_phone,
+        };
+        crate::calls::set_contact(&state, &auth, &contact)
+            .await
+            .map(|_| ())
     }
     .await;
     after_schedule(&state, &page, &auth, done).await

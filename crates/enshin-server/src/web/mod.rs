@@ -6,6 +6,8 @@ mod access;
 mod account;
 mod booking;
 pub mod booking_texts;
+pub mod call_texts;
+mod calls;
 mod chart;
 mod clinic;
 mod console;
@@ -64,6 +66,8 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 get(monitoring::records_page).post(monitoring::record),
             )
             .route("/records/chart", get(monitoring::record_chart_page))
+            .route("/calls/{id}", get(calls::call_page))
+            .route("/call-test", get(calls::test_page))
             .route("/records/{id}/withdraw", post(monitoring::withdraw_form))
             .route("/records/time-zone", post(monitoring::zone_form))
             .route(
@@ -165,6 +169,7 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 post(monitoring::acknowledge_form),
             )
             .route("/worklist", get(booking::worklist_page))
+            .route("/calls/{id}", get(calls::call_page))
             .route("/worklist/rows", get(booking::worklist_rows_page))
             .route("/worklist/stamp", get(booking::worklist_stamp))
             .route("/appointments/{id}/state", post(booking::change_state))
@@ -208,6 +213,8 @@ pub fn error_page(parts: &axum::http::request::Parts, err: &ApiError) -> axum::r
 
 /// The worklist's script (see [`booking::worklist_script`]).
 pub use booking::worklist_script;
+/// The call pages' script (see [`calls::call_script`]).
+pub use calls::call_script;
 
 /// The one stylesheet; not personal, so it may be cached.
 pub async fn stylesheet() -> impl IntoResponse {

@@ -49,6 +49,8 @@ pub struct Texts {
     pub m: &'static super::monitoring_texts::MonitoringTexts,
     /// The questionnaire pages.
     pub q: &'static super::questionnaire_texts::QuestionnaireTexts,
+    /// Video consultation pages.
+    pub c: &'static super::call_texts::CallTexts,
     /// The code of the other language, for the switch.
     pub other_code: &'static str,
     /// The name of the other language, in that language.
@@ -550,6 +552,7 @@ pub static JA: Texts = Texts {
     b: &super::booking_texts::JA,
     m: &super::monitoring_texts::JA,
     q: &super::questionnaire_texts::JA,
+    c: &super::call_texts::JA,
     lang: Lang::Ja,
     other_code: "en",
     other_label: "English",
@@ -805,6 +808,7 @@ pub static EN: Texts = Texts {
     b: &super::booking_texts::EN,
     m: &super::monitoring_texts::EN,
     q: &super::questionnaire_texts::EN,
+    c: &super::call_texts::EN,
     lang: Lang::En,
     other_code: "ja",
     other_label: "日本語",
@@ -1181,6 +1185,16 @@ impl Texts {
             "too_many_photos" => "写真は10枚までです。",
             "invalid_photo" => "写真は JPEG か PNG で、5MB までにしてください。",
             "invalid_settings" => "締切は0〜10080分、タイムゾーンは正しい名前(例 Asia/Tokyo)にしてください。",
+            "not_online" => "この予約は対面診療です。ビデオ通話はありません。",
+            "call_closed" => "この予約は確定していないか、すでに終わっています。ビデオ通話には入れません。",
+            "too_early" => "待合室は予約時刻の30分前から開きます。時間になったらもう一度開いてください。",
+            "credential_missing" | "credential_unknown" | "credential_used" | "credential_expired" => {
+                "通話の接続が切れました。ページを開き直してください。"
+            }
+            "credential_not_yours" | "credential_other_appointment" | "cross_origin" => {
+                "この通話には入れません。"
+            }
+            "websocket_required" => "このアドレスは通話ページから使われます。",
             _ => "エラーが発生しました。もう一度お試しください。",
         }
         .to_owned()
@@ -1238,6 +1252,7 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "too_old" => "2000年より前の日時です。機器の時計を確認してください。",
         "bad_time" => "日時の形式ではありません。",
         "bad_note" => "メモは200文字以内にしてください。",
+        "bad_phone" => "電話番号は数字とハイフンで、6〜20桁にしてください(例 03-1234-5678)。",
         "bad_zone" => "タイムゾーンの名前ではありません(例 Asia/Tokyo)。",
         "bad_name" => "機器の名前は1〜40文字にしてください。",
         "bounds_empty" => "上限か下限の少なくとも一方を入力してください。",

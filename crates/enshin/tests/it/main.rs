@@ -2,6 +2,7 @@
 
 mod audit;
 mod booking;
+mod calls;
 mod certs;
 mod cli;
 mod demo;
