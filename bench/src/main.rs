@@ -9,10 +9,12 @@
 //! `book`: booking throughput on one doctor and the 50-way race for one slot (see booking.rs).
 //! `ingest`: device readings per second in batches of 100, and the chart page of a patient with
 //! 100,000 readings (see monitoring.rs).
+//! `signal`: signalling round trips between two instances through the bus (see signal.rs).
 
 mod booking;
 mod load;
 mod monitoring;
+mod signal;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
@@ -265,9 +267,10 @@ async fn main() {
         Some("verify") => load::verify(number(1_000_000, 5_000_000)).await,
         Some("book") => booking::book(number(5, 60)).await,
         Some("ingest") => monitoring::ingest(number(5, 60)).await,
+        Some("signal") => signal::signal(number(1_000, 20_000)).await,
         _ => {
             eprintln!(
-                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds]"
+                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds] | signal [rounds]"
             );
             std::process::exit(2);
         }

@@ -48,14 +48,6 @@ impl Role {
             .into_iter()
             .find(|r| r.as_str() == text)
     }
-
-    /// The other side.
-    pub fn other(self) -> Self {
-        match self {
-            Self::Doctor => Self::Patient,
-            Self::Patient => Self::Doctor,
-        }
-    }
 }
 
 /// Why a room cannot be entered now.

@@ -22,6 +22,9 @@ use crate::routes::AppState;
 const PING_EVERY: Duration = Duration::from_secs(15);
 /// A socket silent this long (no answer to two pings) is taken as lost.
 const SILENCE_MAX: Duration = Duration::from_secs(40);
+/// How often the session behind a socket is checked: a log-out, a forced log-off or a disabled
+/// account ends the call within this time. The check also counts the call as activity.
+const SESSION_EVERY: Duration = Duration::from_secs(10);
 
 /// Said when an admission or an end cannot be logged, and so does not happen.
 const UNLOGGED: &str = "the service is temporarily unavailable; try again shortly";
@@ -37,6 +40,8 @@ pub struct Seat {
     pub account_id: String,
     /// `member` or `patient`, for the access log.
     pub kind: String,
+    /// The session the socket was opened with.
+    pub session_id: String,
     /// Their side.
     pub role: Role,
     /// This socket.
@@ -75,6 +80,7 @@ enum Exit {
     Ended,
     Lost,
     Shutdown,
+    SessionEnded,
 }
 
 impl Exit {
@@ -85,6 +91,7 @@ impl Exit {
             Self::Ended => "ended",
             Self::Lost => "lost",
             Self::Shutdown => "shutdown",
+            Self::SessionEnded => "session_ended",
         }
     }
 }
@@ -145,6 +152,7 @@ impl Room {
         )
         .await;
         let mut ping = tokio::time::interval(PING_EVERY);
+        let mut recheck = tokio::time::interval(SESSION_EVERY);
         let mut heard = tokio::time::Instant::now();
         loop {
             tokio::select! {
@@ -180,6 +188,12 @@ impl Room {
                         return Ok(Exit::Lost);
                     }
                     let _ = self.socket.send(Message::Ping(Vec::new().into())).await;
+                }
+                _ = recheck.tick() => {
+                    if !self.session_stands().await? {
+                        self.send(json!({ "type": "session_ended" })).await;
+                        return Ok(Exit::SessionEnded);
+                    }
                 }
                 _ = stopped.changed() => return Ok(Exit::Shutdown),
             }
@@ -298,6 +312,27 @@ impl Room {
             }
         }
         Ok(None)
+    }
+
+    /// Whether the socket's session is still in force; if so, the call counts as its activity.
+    async fn session_stands(&mut self) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
+        let Some(session) = self
+            .state
+            .store
+            .session_by_id(&self.seat.session_id)
+            .await?
+        else {
+            return Ok(false);
+        };
+        if crate::session::in_force(&self.state, &session, now)
+            .await
+            .is_err()
+        {
+            return Ok(false);
+        }
+        self.state.store.touch_session(&session.id, now).await?;
+        Ok(true)
     }
 
     /// The other side is in the room: the doctor learns a patient waits (or, once admitted,

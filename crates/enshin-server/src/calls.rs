@@ -311,6 +311,7 @@ pub async fn signal(
         clinic_id: entrant.appointment.clinic_id.clone(),
         account_id: auth.session.account_id.clone(),
         kind: auth.session.kind.clone(),
+        session_id: auth.session.id.clone(),
         role: entrant.role,
         connection_id: uuid::Uuid::now_v7().to_string(),
     };

@@ -372,6 +372,29 @@ async fn certificate_in_force(state: &AppState, conn: &ConnInfo, now: i64) -> Re
     }
 }
 
+/// Whether a session still stands: not ended, not idle or old past its policy (it is ended
+/// now if so), its account not disabled, its member not held by a clinic emergency.
+pub async fn in_force(state: &AppState, session: &SessionRecord, now: i64) -> Result<(), ApiError> {
+    let times = SessionTimes {
+        created_at: session.created_at,
+        last_seen_at: session.last_seen_at,
+        ended_at: session.ended_at,
+    };
+    if let Err(end) = policy_for(state, &session.kind).check(times, now) {
+        if session.ended_at.is_none() {
+            let reason = format!("{end:?}").to_lowercase();
+            state.store.end_session(&session.id, now, &reason).await?;
+        }
+        return Err(ApiError::not_authenticated());
+    }
+    let held =
+        !emergency::member_may_act(session.emergency_until, session.clinic_emergency_until, now);
+    if session.disabled_at.is_some() || held {
+        return Err(ApiError::not_authenticated());
+    }
+    Ok(())
+}
+
 /// Finds the live session of a request (bearer token or cookie) and records activity.
 pub async fn authenticate(
     state: &AppState,
@@ -403,26 +426,13 @@ pub async fn authenticate(
         .find_session(&token_digest(token.trim()))
         .await?
         .ok_or_else(ApiError::not_authenticated)?;
-    let times = SessionTimes {
-        created_at: session.created_at,
-        last_seen_at: session.last_seen_at,
-        ended_at: session.ended_at,
-    };
-    if let Err(end) = policy_for(state, &session.kind).check(times, now) {
-        if session.ended_at.is_none() {
-            let reason = format!("{end:?}").to_lowercase();
-            state.store.end_session(&session.id, now, &reason).await?;
-        }
-        return Err(ApiError::not_authenticated());
-    }
+    in_force(state, &session, now).await?;
     let same_kind = session.kind == account_kind(conn.listener).as_str();
     // AUTH-1: every request of a member's session comes with the certificate it logged in with.
     let same_cert = conn.listener != ListenerKind::Clinic
         || session.client_cert_serial.as_deref()
             == conn.client_cert.as_ref().map(|c| c.serial_hex.as_str());
-    let held =
-        !emergency::member_may_act(session.emergency_until, session.clinic_emergency_until, now);
-    if session.disabled_at.is_some() || held || !same_kind || !same_cert {
+    if !same_kind || !same_cert {
         return Err(ApiError::not_authenticated());
     }
     if now - session.last_seen_at >= TOUCH_EVERY_MS {

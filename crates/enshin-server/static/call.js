@@ -134,6 +134,9 @@ function startRoom(root) {
       case 'ended':
         finish('sEnded');
         break;
+      case 'session_ended':
+        finish('sSessionEnded');
+        break;
       case 'error':
         console.warn('enshin call:', m.message);
         break;

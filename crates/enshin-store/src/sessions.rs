@@ -225,14 +225,27 @@ impl Store {
         &self,
         token_digest: &str,
     ) -> Result<Option<SessionRecord>, sqlx::Error> {
-        let row = sqlx::query(
+        self.session_where("s.token_digest", token_digest).await
+    }
+
+    /// The session with this id, with its principal (to recheck a long-lived connection).
+    pub async fn session_by_id(&self, id: &str) -> Result<Option<SessionRecord>, sqlx::Error> {
+        self.session_where("s.id", id).await
+    }
+
+    async fn session_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<SessionRecord>, sqlx::Error> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT s.id, s.account_id, a.kind, m.role, m.clinic_id, s.created_at, s.last_seen_at, s.ended_at, \
                     s.client_cert_serial, a.disabled_at, m.emergency_until, c.emergency_until \
              FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN members m ON m.account_id = a.id \
              LEFT JOIN clinics c ON c.id = m.clinic_id \
-             WHERE s.token_digest = $1",
-        )
-        .bind(token_digest)
+             WHERE {column} = $1"
+        )))
+        .bind(value)
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(session_record).transpose()

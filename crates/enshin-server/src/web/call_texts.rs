@@ -68,6 +68,8 @@ pub struct CallTexts {
     pub s_refused: &'static str,
     /// Status: the person left.
     pub s_left: &'static str,
+    /// Status: the session ended (log-out elsewhere, time-out).
+    pub s_session_ended: &'static str,
     /// Link: test camera and microphone.
     pub test_link: &'static str,
     /// Heading of the test page.
@@ -128,6 +130,7 @@ pub static JA: CallTexts = CallTexts {
     s_no_media: "カメラかマイクを使えません。ブラウザの設定で許可してください。",
     s_refused: "この通話には入れません。ページを開き直してください。",
     s_left: "退出しました。",
+    s_session_ended: "ログインが終了したため、通話を終えました。もう一度ログインしてください。",
     test_link: "カメラとマイクを試す",
     test_title: "カメラとマイクのテスト",
     test_intro: "診療の前に、カメラの映像、マイクの音、スピーカーの音を確かめましょう。映像と音はこの端末の中だけで使われ、送られません。",
@@ -176,6 +179,7 @@ pub static EN: CallTexts = CallTexts {
     s_no_media: "The camera or microphone cannot be used. Allow them in the browser's settings.",
     s_refused: "You cannot join this call. Reload the page.",
     s_left: "You left the call.",
+    s_session_ended: "Your session ended, so the call ended. Please log in again.",
     test_link: "Test camera and microphone",
     test_title: "Camera and microphone test",
     test_intro: "Before your visit, check the camera picture, the microphone and the speaker. Picture and sound stay on this device; nothing is sent.",

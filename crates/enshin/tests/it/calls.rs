@@ -240,11 +240,16 @@ async fn enter(app: &TestApp, who: Option<&Member>, token: &str, id: &str) -> (S
 
 /// The next JSON message of type `kind`, skipping others; panics after 10 s.
 async fn expect(socket: &mut Socket, kind: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    expect_within(socket, kind, 10).await
+}
+
+/// The next JSON message of type `kind`, skipping others; panics after `seconds`.
+async fn expect_within(socket: &mut Socket, kind: &str, seconds: u64) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
     loop {
         let message = tokio::time::timeout_at(deadline, socket.next())
             .await
-            .unwrap_or_else(|_| panic!("no {kind} within 10 s"))
+            .unwrap_or_else(|_| panic!("no {kind} within {seconds} s"))
             .unwrap_or_else(|| panic!("closed before {kind}"))
             .unwrap();
         if let Message::Text(text) = message {
@@ -879,5 +884,38 @@ async fn the_call_pages_show_who_is_on_the_other_side_and_only_they_allow_the_ca
     assert_eq!(test.status, StatusCode::OK);
     assert_eq!(test.headers["permissions-policy"], media);
     assert!(test.body.contains("カメラとマイクのテスト"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn logging_out_ends_an_open_call_socket() {
+    let app = spawn_app().await;
+    let v = online_visit(&app, "leaver").await;
+    let (mut p, _) = enter(&app, None, &v.patient, &v.appointment).await;
+    expect(&mut p, "joined").await;
+    let (status, _) = call(
+        &app.client(),
+        Method::DELETE,
+        app.patient_url("/api/v1/session"),
+        &v.patient,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Checked every 10 s.
+    expect_within(&mut p, "session_ended", 25).await;
+    assert!(closes(&mut p).await);
+    let (_, record) = call(
+        &v.doctor.pc,
+        Method::GET,
+        app.clinic_url(&format!("/api/v1/appointments/{}/call", v.appointment)),
+        &v.doctor.token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        record["call"]["connections"][0]["left_reason"],
+        "session_ended"
+    );
     app.stop().await;
 }
