@@ -110,6 +110,20 @@ async fn online_visit(app: &TestApp, login_id: &str) -> OnlineVisit {
     }
 }
 
+/// The visit's call record, as its doctor reads it.
+async fn call_record(app: &TestApp, v: &OnlineVisit) -> Value {
+    let (status, record) = call(
+        &v.doctor.pc,
+        Method::GET,
+        app.clinic_url(&format!("/api/v1/appointments/{}/call", v.appointment)),
+        &v.doctor.token,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    record
+}
+
 /// Writes an appointment starting `minutes` from now (the API offers only the doctor's hours).
 async fn book(
     app: &TestApp,
@@ -370,15 +384,7 @@ async fn the_doctor_admits_the_patient_signals_pass_and_the_call_is_recorded() {
     assert!(closes(&mut phone).await);
 
     // The call record: start, end, and who was connected from when to when.
-    let (status, record) = call(
-        &v.doctor.pc,
-        Method::GET,
-        app.clinic_url(&format!("/api/v1/appointments/{}/call", v.appointment)),
-        &v.doctor.token,
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let record = call_record(&app, &v).await;
     let c = &record["call"];
     assert!(
         c["started_at"].is_string() && c["ended_at"].is_string(),
@@ -905,14 +911,7 @@ async fn logging_out_ends_an_open_call_socket() {
     // Checked every 10 s.
     expect_within(&mut p, "session_ended", 25).await;
     assert!(closes(&mut p).await);
-    let (_, record) = call(
-        &v.doctor.pc,
-        Method::GET,
-        app.clinic_url(&format!("/api/v1/appointments/{}/call", v.appointment)),
-        &v.doctor.token,
-        None,
-    )
-    .await;
+    let record = call_record(&app, &v).await;
     assert_eq!(
         record["call"]["connections"][0]["left_reason"],
         "session_ended"
