@@ -290,6 +290,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             &config.video,
             stopped.clone(),
         )?,
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     };
     let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners
@@ -299,7 +300,10 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             tokio::spawn(serve(
                 tcp,
                 configs,
-                state.audit.clone(),
+                crate::listener::Sinks {
+                    audit: state.audit.clone(),
+                    metrics: state.metrics.clone(),
+                },
                 router(AppState {
                     listener: kind,
                     ..state.clone()

@@ -69,6 +69,7 @@ pub enum AuditStartError {
 pub struct AuditHealth {
     failing: AtomicBool,
     written: AtomicU64,
+    batches: std::sync::Mutex<crate::metrics::Histogram>,
 }
 
 impl AuditHealth {
@@ -80,6 +81,11 @@ impl AuditHealth {
     /// Entries made durable since start.
     pub fn written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
+    }
+
+    /// How long batches took to become durable.
+    pub fn batches(&self) -> crate::metrics::Histogram {
+        self.batches.lock().map(|h| h.clone()).unwrap_or_default()
     }
 }
 
@@ -113,6 +119,11 @@ impl AuditLog {
     /// The writer's health.
     pub fn health(&self) -> &AuditHealth {
         &self.health
+    }
+
+    /// Entries waiting in the queue for the writer.
+    pub fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
     }
 
     /// Records an entry and waits until it is durable (LOG-7); returns its index.
@@ -271,7 +282,12 @@ impl Writer {
                 outcome: job.entry.outcome.as_str(),
             });
         }
-        match self.store.append(&self.id, &rows).await {
+        let started = std::time::Instant::now();
+        let appended = self.store.append(&self.id, &rows).await;
+        if let Ok(mut batches) = self.health.batches.lock() {
+            batches.observe(started.elapsed().as_secs_f64());
+        }
+        match appended {
             Ok(()) => {
                 for leaf in leaves {
                     self.frontier.push(leaf);

@@ -106,6 +106,7 @@ struct Room {
 
 /// Serves one socket until it closes, then records how it left.
 pub async fn run(state: AppState, seat: Seat, socket: WebSocket) {
+    state.metrics.call_sockets(1);
     let mut room = Room {
         state,
         seat,
@@ -121,6 +122,7 @@ pub async fn run(state: AppState, seat: Seat, socket: WebSocket) {
         }
     };
     room.leave(exit).await;
+    room.state.metrics.call_sockets(-1);
 }
 
 impl Room {

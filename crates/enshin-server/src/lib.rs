@@ -25,6 +25,7 @@ pub mod links;
 pub mod listener;
 pub mod members;
 pub mod messages;
+pub mod metrics;
 pub mod middleware;
 pub mod monitoring;
 pub mod operators;

@@ -62,11 +62,20 @@ pub struct ConnLimits {
     pub shutdown_grace: Duration,
 }
 
+/// Where a listener reports what happens before a request exists (refused handshakes).
+#[derive(Clone)]
+pub struct Sinks {
+    /// The access log.
+    pub audit: crate::audit::AuditLog,
+    /// The metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
 /// Serves one listener until `shutdown` turns true, then lets in-flight requests finish.
 pub async fn serve(
     tcp: TcpListener,
     configs: watch::Receiver<Arc<rustls::ServerConfig>>,
-    audit: crate::audit::AuditLog,
+    sinks: Sinks,
     router: Router,
     kind: ListenerKind,
     limits: ConnLimits,
@@ -88,13 +97,14 @@ pub async fn serve(
                     let _ = stream.set_nodelay(true);
                     // The configuration in force now: a CRL reload applies to the next handshake.
                     let acceptor = TlsAcceptor::from(configs.borrow().clone());
-                    let (router, http, watcher, audit) = (router.clone(), http.clone(), graceful.watcher(), audit.clone());
+                    let (router, http, watcher, sinks) = (router.clone(), http.clone(), graceful.watcher(), sinks.clone());
                     tokio::spawn(async move {
                         let tls = match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(tls)) => tls,
                             Ok(Err(e)) => {
                                 tracing::info!(target: "enshin::tls", listener = kind.name(), %peer, error = %e, "TLS handshake refused");
-                                audit.record_detached(enshin_core::audit::entry::Entry {
+                                sinks.metrics.handshake_refused(kind);
+                                sinks.audit.record_detached(enshin_core::audit::entry::Entry {
                                     source: Some(peer.ip().to_string()),
                                     ..crate::audit::event_entry(kind.name(), "tls_handshake_refused")
                                 });
@@ -102,6 +112,7 @@ pub async fn serve(
                             }
                             Err(_) => {
                                 tracing::info!(target: "enshin::tls", listener = kind.name(), %peer, "TLS handshake timed out");
+                                sinks.metrics.handshake_refused(kind);
                                 return;
                             }
                         };

@@ -55,6 +55,8 @@ pub struct AppState {
     pub ingest: crate::ingest::Ingest,
     /// Video calls: the bus between instances and the ICE servers.
     pub calls: crate::calls::CallHub,
+    /// The counters behind `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Largest request body; the API takes small JSON documents.
@@ -311,6 +313,12 @@ pub fn router(state: AppState) -> Router {
             );
     }
     let router = crate::web::pages(router, listener);
+    // Scrapers reach the operator listener (loopback or a management network) only.
+    let router = if listener == ListenerKind::Operator {
+        router.route("/metrics", get(crate::metrics::metrics))
+    } else {
+        router
+    };
     // Every route above is closed while suspended (AVAIL-4) and gets an access-log entry, the
     // refusal included; health checks and the stylesheet touch no data.
     router
@@ -321,6 +329,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::access::record,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::measure,
         ))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(crate::web::stylesheet))

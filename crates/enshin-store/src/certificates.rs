@@ -89,6 +89,20 @@ fn record(row: &AnyRow) -> Result<CertificateRecord, sqlx::Error> {
 const TOUCH_EVERY_MS: i64 = 60_000;
 
 impl Store {
+    /// Each clinic's latest expiry among its certificates neither revoked nor expired at `now`.
+    pub async fn certificate_expiries(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT clinic_id, MAX(not_after) FROM client_certificates \
+             WHERE revoked_at IS NULL AND not_after > $1 GROUP BY clinic_id ORDER BY clinic_id",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     /// Records an issued certificate.
     pub async fn record_certificate(
         &self,

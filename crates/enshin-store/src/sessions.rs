@@ -251,6 +251,20 @@ impl Store {
         row.as_ref().map(session_record).transpose()
     }
 
+    /// Sessions not ended and used since `since`, counted by kind of account.
+    pub async fn open_session_counts(&self, since: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT a.kind, COUNT(*) FROM sessions s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.ended_at IS NULL AND s.last_seen_at >= $1 GROUP BY a.kind ORDER BY a.kind",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     /// Records activity on a session.
     pub async fn touch_session(&self, id: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND ended_at IS NULL")

@@ -10,6 +10,7 @@ mod links;
 mod listeners;
 mod matrix;
 mod messages;
+mod metrics;
 mod monitoring;
 mod operator_access;
 mod operator_cli;
