@@ -112,16 +112,21 @@ async fn online_visit(app: &TestApp, login_id: &str) -> OnlineVisit {
 
 /// The visit's call record, as its doctor reads it.
 async fn call_record(app: &TestApp, v: &OnlineVisit) -> Value {
-    let (status, record) = call(
+    doctor_reads(app, v, "/call").await
+}
+
+/// `GET /api/v1/appointments/{id}{rest}` as the visit's doctor; must answer 200.
+async fn doctor_reads(app: &TestApp, v: &OnlineVisit, rest: &str) -> Value {
+    let (status, body) = call(
         &v.doctor.pc,
         Method::GET,
-        app.clinic_url(&format!("/api/v1/appointments/{}/call", v.appointment)),
+        app.clinic_url(&format!("/api/v1/appointments/{}{rest}", v.appointment)),
         &v.doctor.token,
         None,
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    record
+    body
 }
 
 /// Writes an appointment starting `minutes` from now (the API offers only the doctor's hours).
@@ -359,14 +364,7 @@ async fn the_doctor_admits_the_patient_signals_pass_and_the_call_is_recorded() {
     assert_eq!(expect(&mut d, "candidate").await["candidate"], candidate);
 
     // Admission starts the consultation.
-    let (_, read) = call(
-        &v.doctor.pc,
-        Method::GET,
-        app.clinic_url(&format!("/api/v1/appointments/{}", v.appointment)),
-        &v.doctor.token,
-        None,
-    )
-    .await;
+    let read = doctor_reads(&app, &v, "").await;
     assert_eq!(read["state"], "in_consultation");
 
     // The patient's phone joins: it replaces the PC at once and goes straight in.
