@@ -24,6 +24,8 @@ use enshin_core::call::{
 use enshin_core::session::token_digest;
 use enshin_store::appointments::Appointment;
 use enshin_store::bus::Bus;
+use enshin_store::registry::PatientFields;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::watch;
@@ -186,27 +188,54 @@ pub async fn enter(state: &AppState, auth: &Authenticated, id: &str) -> Result<E
 }
 
 /// What each side sees of the other during the call, so nobody talks to the wrong person: the
-/// patient sees the doctor, the clinic and its number; the doctor sees the patient's name, kana
-/// and birth date (a read of the record, noted in the access log).
+/// patient sees the doctor, the clinic and its number; the doctor sees the patient's record.
+pub struct Counterpart {
+    /// The clinic's time zone (the appointment's times are shown in it).
+    pub tz: TimeZone,
+    /// The clinic's telephone number (empty when not set).
+    pub clinic_phone: String,
+    /// The patient's record, for the doctor's side only.
+    pub patient: Option<PatientFields>,
+}
+
+/// Reads the [`Counterpart`] of an entrant; the doctor's read of the record is noted in the
+/// access log.
 pub async fn counterpart(
     state: &AppState,
     entrant: &Entrant,
     facts: &AccessFacts,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<Counterpart, ApiError> {
     let a = &entrant.appointment;
-    let tz = zone(&settings_of(state, &a.clinic_id).await?);
-    let mut v = json!({
-        "appointment_id": a.id, "role": entrant.role.as_str(), "menu_name": a.menu_name,
-        "start": local(a.starts_at, &tz), "end": local(a.ends_at, &tz), "state": a.state.as_str(),
-        "doctor_name": a.doctor_name, "clinic_name": a.clinic_name,
-        "clinic_phone": state.store.clinic_phone(&a.clinic_id).await?.unwrap_or_default(),
-    });
-    if entrant.role == Role::Doctor {
+    let patient = if entrant.role == Role::Doctor {
         let p = member_record(state, &a.clinic_id, &a.clinic_patient_id).await?;
         facts.read_patients([a.clinic_patient_id.as_str()]);
+        Some(p)
+    } else {
+        None
+    };
+    Ok(Counterpart {
+        tz: zone(&settings_of(state, &a.clinic_id).await?),
+        clinic_phone: state
+            .store
+            .clinic_phone(&a.clinic_id)
+            .await?
+            .unwrap_or_default(),
+        patient,
+    })
+}
+
+fn counterpart_json(entrant: &Entrant, who: &Counterpart) -> serde_json::Value {
+    let a = &entrant.appointment;
+    let mut v = json!({
+        "appointment_id": a.id, "role": entrant.role.as_str(), "menu_name": a.menu_name,
+        "start": local(a.starts_at, &who.tz), "end": local(a.ends_at, &who.tz),
+        "state": a.state.as_str(), "doctor_name": a.doctor_name, "clinic_name": a.clinic_name,
+        "clinic_phone": who.clinic_phone,
+    });
+    if let Some(p) = &who.patient {
         v["patient"] = json!({ "name": p.name(), "kana": p.kana(), "birth_date": p.birth_date });
     }
-    Ok(v)
+    v
 }
 
 /// `POST /api/v1/appointments/{id}/call` (both listeners): a join credential for the caller,
@@ -240,7 +269,7 @@ pub async fn credential(
         "expires_at": stored.expires_at,
         "protocol": PROTOCOL,
         "ice_servers": state.calls.ice_servers(&label, now),
-        "call": counterpart(&state, &entrant, &facts).await?,
+        "call": counterpart_json(&entrant, &counterpart(&state, &entrant, &facts).await?),
     })))
 }
 

@@ -65,26 +65,20 @@ pub async fn call_page(
         Ok(v) => v,
         Err(e) => return page.error(Some(&auth), &e),
     };
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let a = &entrant.appointment;
+    let patient = who.patient.as_ref();
     let template = CallPage {
         f: page.frame(Some(&auth)),
-        id: entrant.appointment.id.clone(),
+        id: a.id.clone(),
         doctor: entrant.role == Role::Doctor,
-        doctor_name: entrant.appointment.doctor_name.clone(),
-        clinic_name: entrant.appointment.clinic_name.clone(),
-        clinic_phone: text(&who["clinic_phone"]),
-        patient_name: text(&who["patient"]["name"]),
-        patient_kana: text(&who["patient"]["kana"]),
-        birth_date: text(&who["patient"]["birth_date"]),
-        start: match crate::schedule::settings_of(&state, &entrant.appointment.clinic_id).await {
-            Ok(settings) => super::booking::when(
-                page.t().b,
-                entrant.appointment.starts_at,
-                &crate::booking::zone(&settings),
-            ),
-            Err(e) => return page.error(Some(&auth), &e),
-        },
-        menu_name: entrant.appointment.menu_name.clone(),
+        doctor_name: a.doctor_name.clone(),
+        clinic_name: a.clinic_name.clone(),
+        clinic_phone: who.clinic_phone,
+        patient_name: patient.map(|p| p.name()).unwrap_or_default(),
+        patient_kana: patient.map(|p| p.kana()).unwrap_or_default(),
+        birth_date: patient.map(|p| p.birth_date.clone()).unwrap_or_default(),
+        start: super::booking::when(page.t().b, a.starts_at, &who.tz),
+        menu_name: a.menu_name.clone(),
     };
     with_media(page.render(StatusCode::OK, &template))
 }
