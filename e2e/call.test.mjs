@@ -3,6 +3,9 @@
 // worklist; the patient, on a phone without one, waits until admitted. getStats() on both sides
 // shows video frames and audio arriving, once peer-to-peer and once relay-only through a coturn
 // started here on loopback; the patient reloads and the call comes back; the doctor ends it.
+// FUNC-6, FUNC-7 (issue 12): no call before the patient agrees to the consultation plan, which
+// the patient reads and agrees to on the phone; after the call the doctor records the identity
+// check, finalises the note with the call's times, amends it with a reason, and prints the record.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -143,6 +146,49 @@ test('the clinic offers a video visit and a patient books the next free one', as
   visit = { id: (await link.getAttribute('href')).split('/').pop(), day: start.slice(0, 10) };
   await shot(patient, '70-patient-video-visit');
 
+  // No call before the patient agrees to the clinic's online consultation plan.
+  await patient.goto(`${patientUrl}/calls/${visit.id}`);
+  assert.match(await patient.textContent('main'), /診療計画/);
+  await shot(patient, '70a-patient-call-needs-plan');
+  const office = await browser.newContext(desk);
+  const planner = await logIn(office, 'doctor');
+  await planner.goto(`${clinicUrl}/patients`);
+  await planner.locator('tr', { hasText: '小林 真央' }).locator('a[href$="/plan"]').click();
+  const items = {
+    conditions_and_treatment: '高血圧症。降圧薬の継続処方',
+    combination: '3か月に1回は対面で診察と採血',
+    schedule: '月1回、平日の午前',
+    method_and_devices: 'スマートフォンのビデオ通話',
+    switch_to_in_person: '家庭血圧が180/110以上のとき、または通信障害が続くとき',
+    patient_cooperation: '家庭血圧を毎朝記録してください',
+  };
+  for (const [name, value] of Object.entries(items)) await planner.fill(`textarea[name="${name}"]`, value);
+  await planner.click('#offer');
+  assert.match(await planner.textContent('.error'), /未入力の項目/, 'a plan with blank items is not offered');
+  assert.equal(await planner.inputValue('textarea[name="schedule"]'), '月1回、平日の午前', 'what was typed stays');
+  const rest = {
+    emergency_policy: '急変時は119番に通報し、当院へ連絡してください',
+    emergency_institution: '市立中央病院',
+    emergency_phone: '03-9876-5432',
+    doctors: '主治医(デモ 医師)がすべての診察を行います',
+    security: '端末とパスワードの管理は患者さん、通信の暗号化は運用事業者が担います',
+  };
+  for (const [name, value] of Object.entries(rest)) await planner.fill(`textarea[name="${name}"]`, value);
+  await planner.click('#offer');
+  await planner.waitForURL('**/plan?done=record_saved');
+  assert.match(await planner.textContent('#agreement-state'), /未同意/);
+  await shot(planner, '70b-doctor-offers-plan');
+  await office.close();
+  await patient.goto(`${patientUrl}/plans`);
+  await patient.waitForSelector('button.agree');
+  assert.match(await patient.textContent('main'), /市立中央病院/);
+  await shot(patient, '70c-patient-reads-plan');
+  await patient.click('button.agree');
+  await patient.waitForURL('**/plans?done=record_saved');
+  assert.match(await patient.textContent('main'), /同意済み/);
+  assert.equal(await patient.locator('button.agree').count(), 0);
+  await shot(patient, '70d-patient-agreed-plan');
+
   // The device test: camera, microphone level and a test sound, on the phone only.
   await patient.click('a[href="/call-test"]');
   await patient.click('#test-start');
@@ -253,4 +299,53 @@ test('the call also works relay-only through coturn', async () => {
   await shot(patient, '78-patient-relay-call');
   await clinic.close();
   await mobile.close();
+});
+
+test('after the call the doctor records the identity check, finalises the note with the call times and amends it', async () => {
+  const office = await browser.newContext(desk);
+  const doctor = await logIn(office, 'doctor');
+  await doctor.goto(`${clinicUrl}/worklist?date=${visit.day}`);
+  await doctor.click(`a[href="/visits/${visit.id}/note"]`);
+  await doctor.waitForSelector('#draft');
+  await doctor.fill('#draft textarea[name="subjective"]', '朝の頭痛が続く');
+  await doctor.fill('#draft textarea[name="objective"]', '家庭血圧 152/94、画面上で顔色良好');
+  await doctor.fill('#draft textarea[name="assessment"]', '高血圧症');
+  await doctor.fill('#draft textarea[name="plan"]', 'アムロジピン 2.5mg 継続');
+  await doctor.selectOption('#draft select[name="outcome"]', 'completed_online');
+  await doctor.click('#draft form[action$="/note"] button');
+  await doctor.waitForURL('**/note?done=record_saved');
+  // Finalising an online visit waits for the identity check.
+  await doctor.click('#finalise');
+  assert.match(await doctor.textContent('.error'), /本人確認/);
+  await doctor.check('input[name="method"][value="photo_id"]');
+  await doctor.click('#identity button');
+  await doctor.waitForURL('**/note?done=record_saved');
+  await doctor.click('#finalise');
+  await doctor.waitForURL('**/note?done=record_saved');
+  const history = await doctor.textContent('#history');
+  assert.match(history, /版 1/);
+  assert.match(history, /顔写真付きの身分証/);
+  assert.match(history, /ビデオ通話/, 'the call times are in the note');
+  await shot(doctor, '79-doctor-finalised-note');
+
+  // A change after finalising needs a reason and becomes version 2; version 1 stays.
+  await doctor.fill('#amend textarea[name="plan"]', 'アムロジピン 5mg に増量');
+  await doctor.fill('#amend input[name="reason"]', '用量の記載誤り');
+  await doctor.click('#amend button');
+  await doctor.waitForURL('**/note?done=record_saved');
+  const amended = await doctor.textContent('#history');
+  assert.match(amended, /版 2/);
+  assert.match(amended, /用量の記載誤り/);
+  assert.match(amended, /2\.5mg 継続/);
+  await shot(doctor, '79b-doctor-amended-note');
+
+  await doctor.click('a[href$="/record"]');
+  await doctor.waitForSelector('article.print');
+  const printed = await doctor.textContent('article.print');
+  for (const text of ['市立中央病院', '患者さん本人がアプリで同意', '5mg に増量', '用量の記載誤り']) {
+    assert.ok(printed.includes(text), `${text} in the print view`);
+  }
+  await doctor.emulateMedia({ media: 'print' });
+  await shot(doctor, '79c-record-print');
+  await office.close();
 });

@@ -218,11 +218,22 @@ pub enum Action {
     ConductCall,
     /// Enter the waiting room and the video call of one's own online appointment (FUNC-5).
     JoinOwnCall,
+    /// Read visit notes with their history, consultation plans, agreements, identity checks and
+    /// the print view of a patient's record (FUNC-6, FUNC-7, FUNC-10).
+    ReadRecords,
+    /// Draft a visit note: doctors their own, staff on a named doctor's behalf (代行入力).
+    DraftNote,
+    /// Finalise, approve, amend or mark in error a visit note, and record the identity check.
+    SignNote,
+    /// Draft and offer a patient's consultation plan, and attest a verbal agreement.
+    WritePlan,
+    /// Read the consultation plans one's clinics offered one, and agree to them.
+    AgreeOwnPlan,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 50] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -268,6 +279,11 @@ impl Action {
         Action::AnswerQuestionnaire,
         Action::ConductCall,
         Action::JoinOwnCall,
+        Action::ReadRecords,
+        Action::DraftNote,
+        Action::SignNote,
+        Action::WritePlan,
+        Action::AgreeOwnPlan,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -318,6 +334,11 @@ impl Action {
             Self::AnswerQuestionnaire => "answer_questionnaire",
             Self::ConductCall => "conduct_call",
             Self::JoinOwnCall => "join_own_call",
+            Self::ReadRecords => "read_records",
+            Self::DraftNote => "draft_note",
+            Self::SignNote => "sign_note",
+            Self::WritePlan => "write_plan",
+            Self::AgreeOwnPlan => "agree_own_plan",
         }
     }
 
@@ -346,7 +367,11 @@ impl Action {
             | Self::BookOwnVisit
             | Self::RecordOwnReadings
             | Self::AnswerQuestionnaire
-            | Self::JoinOwnCall => (&[Patient], Scope::OwnAccount),
+            | Self::JoinOwnCall
+            | Self::AgreeOwnPlan => (&[Patient], Scope::OwnAccount),
+            // Clinical records are signed by doctors only (ROLE-3); staff draft for a doctor.
+            Self::SignNote | Self::WritePlan => (&[Doctor], Scope::OwnClinic),
+            Self::DraftNote => (&[Doctor, Staff], Scope::OwnClinic),
             // Own account: the appointment's doctor is the only member in its room.
             Self::ConductCall => (&[Doctor], Scope::OwnAccount),
             Self::PostReadings => (&[Device], Scope::OwnAccount),
@@ -356,7 +381,8 @@ impl Action {
             Self::ReadReadings
             | Self::HandleAlerts
             | Self::AskQuestionnaire
-            | Self::ReadAnswers => (MEMBERS, Scope::OwnClinic),
+            | Self::ReadAnswers
+            | Self::ReadRecords => (MEMBERS, Scope::OwnClinic),
             Self::RegisterPatient
             | Self::InvitePatient
             | Self::DecideJoin

@@ -184,6 +184,19 @@ pub async fn enter(state: &AppState, auth: &Authenticated, id: &str) -> Result<E
         now_ms(),
         role,
     )?;
+    let clinic = &appointment.clinic_id;
+    if state.store.plan_required_for_calls(clinic).await?
+        && !state
+            .store
+            .agreed_to_current_plan(clinic, &appointment.clinic_patient_id)
+            .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "plan_not_agreed",
+            "the patient has not agreed to the current online consultation plan",
+        ));
+    }
     Ok(Entrant { appointment, role })
 }
 

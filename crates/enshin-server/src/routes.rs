@@ -16,7 +16,7 @@ use crate::listener::ListenerKind;
 use crate::middleware::request_frame;
 use crate::{
     announcements, booking, calls, certificates, console, emergency, grants, links, members,
-    monitoring, patients, questionnaires, registry, reset, schedule, session,
+    monitoring, notes, patients, plans, questionnaires, registry, reset, schedule, session,
 };
 
 /// What handlers of one listener share.
@@ -146,6 +146,39 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/appointments/{id}/call/signal", get(calls::signal))
             .route("/api/v1/clinic-contact", put(calls::put_contact))
             .route(
+                "/api/v1/appointments/{id}/note",
+                get(notes::read).put(notes::put_draft),
+            )
+            .route(
+                "/api/v1/appointments/{id}/note/finalise",
+                post(notes::post_finalise),
+            )
+            .route(
+                "/api/v1/appointments/{id}/note/amend",
+                post(notes::post_amend),
+            )
+            .route(
+                "/api/v1/appointments/{id}/note/entered-in-error",
+                post(notes::post_in_error),
+            )
+            .route(
+                "/api/v1/appointments/{id}/identity-check",
+                post(notes::post_identity),
+            )
+            .route(
+                "/api/v1/patients/{id}/plan",
+                get(plans::read).put(plans::put_draft),
+            )
+            .route("/api/v1/patients/{id}/plan/offer", post(plans::post_offer))
+            .route(
+                "/api/v1/patients/{id}/plan/verbal-agreement",
+                post(plans::post_verbal),
+            )
+            .route(
+                "/api/v1/record-settings",
+                get(plans::get_settings).put(plans::put_settings),
+            )
+            .route(
                 "/api/v1/appointments/{id}/state",
                 post(booking::change_state),
             )
@@ -271,6 +304,8 @@ pub fn router(state: AppState) -> Router {
             .route("/api/v1/appointments/{id}/cancel", post(booking::cancel))
             .route("/api/v1/appointments/{id}/call", post(calls::credential))
             .route("/api/v1/appointments/{id}/call/signal", get(calls::signal))
+            .route("/api/v1/plans", get(plans::own_list))
+            .route("/api/v1/plans/{id}/agree", post(plans::post_agree))
             .route(
                 "/api/v1/readings",
                 get(monitoring::list_own).post(monitoring::post_own),

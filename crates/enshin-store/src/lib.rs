@@ -21,6 +21,7 @@ pub mod operators;
 pub mod patients;
 pub mod people;
 pub mod questionnaires;
+pub mod records;
 pub mod registry;
 pub mod schedule;
 pub mod sessions;

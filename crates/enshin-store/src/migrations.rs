@@ -52,4 +52,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0017, "questionnaires"),
     (0018, "reading_withdrawal"),
     (0019, "calls"),
+    (0020, "records"),
 ];

@@ -155,6 +155,14 @@ impl Store {
         Ok(found.is_some())
     }
 
+    /// A clinic's name, `None` for an unknown clinic.
+    pub async fn clinic_name(&self, id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT name FROM clinics WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+    }
+
     /// Every clinic with its number of active members, oldest first.
     pub async fn list_clinics(&self) -> Result<Vec<ClinicSummary>, PeopleError> {
         let rows = sqlx::query(

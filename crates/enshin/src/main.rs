@@ -171,6 +171,9 @@ enum Command {
     /// The access log: verify it, prove an entry's inclusion, check a proof offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Clinical records: verify that no note or plan version was edited, removed or inserted.
+    #[command(subcommand)]
+    Records(records::RecordsCommand),
     /// Apply pending database migrations and print the schema version (safe beside a running serve).
     Migrate,
 }
@@ -184,6 +187,7 @@ mod admin;
 mod audit;
 mod certs;
 mod operators;
+mod records;
 mod serve;
 
 fn load_config(
@@ -256,6 +260,9 @@ fn main() -> ExitCode {
             Command::Audit(command) => audit::audit(&config, command)
                 .await
                 .map_err(|e| e.context("the access log could not be read")),
+            Command::Records(command) => records::records(&config, command)
+                .await
+                .map_err(|e| e.context("the records could not be read")),
             Command::Migrate => done(migrate(&config).await),
         }
     });

@@ -31,6 +31,7 @@ const LANG_COOKIE: &str = "__Host-enshin_lang";
 fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
     Some(match done {
         "logged_out" => t.logged_out,
+        "record_saved" => t.r.saved,
         "registered" => t.registered,
         "session_ended" => t.session_ended,
         "member_added" => t.member_added,

@@ -19,6 +19,8 @@ mod operator;
 mod patient;
 pub mod questionnaire_texts;
 mod questionnaires;
+pub mod record_texts;
+mod records;
 mod reset;
 mod roster;
 pub mod texts;
@@ -75,6 +77,8 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 get(monitoring::devices_page).post(monitoring::add_device),
             )
             .route("/devices/{id}/revoke", post(monitoring::revoke))
+            .route("/plans", get(records::my_plans_page))
+            .route("/plans/{id}/agree", post(records::agree_form))
             .route("/questionnaires", get(questionnaires::mine_page))
             .route(
                 "/questionnaires/{id}",
@@ -168,6 +172,21 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 "/alerts/{id}/acknowledge",
                 post(monitoring::acknowledge_form),
             )
+            .route(
+                "/visits/{id}/note",
+                get(records::note_page).post(records::draft_form),
+            )
+            .route("/visits/{id}/note/finalise", post(records::finalise_form))
+            .route("/visits/{id}/note/amend", post(records::amend_form))
+            .route("/visits/{id}/note/error", post(records::error_form))
+            .route("/visits/{id}/identity", post(records::identity_form))
+            .route(
+                "/patients/{id}/plan",
+                get(records::plan_page).post(records::plan_form),
+            )
+            .route("/patients/{id}/plan/offer", post(records::offer_form))
+            .route("/patients/{id}/plan/verbal", post(records::verbal_form))
+            .route("/patients/{id}/record", get(records::print_page))
             .route("/worklist", get(booking::worklist_page))
             .route("/calls/{id}", get(calls::call_page))
             .route("/worklist/rows", get(booking::worklist_rows_page))

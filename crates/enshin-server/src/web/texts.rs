@@ -51,6 +51,8 @@ pub struct Texts {
     pub q: &'static super::questionnaire_texts::QuestionnaireTexts,
     /// Video consultation pages.
     pub c: &'static super::call_texts::CallTexts,
+    /// Clinical record pages: notes, plans, the print view.
+    pub r: &'static super::record_texts::RecordTexts,
     /// The code of the other language, for the switch.
     pub other_code: &'static str,
     /// The name of the other language, in that language.
@@ -553,6 +555,7 @@ pub static JA: Texts = Texts {
     m: &super::monitoring_texts::JA,
     q: &super::questionnaire_texts::JA,
     c: &super::call_texts::JA,
+    r: &super::record_texts::JA,
     lang: Lang::Ja,
     other_code: "en",
     other_label: "English",
@@ -809,6 +812,7 @@ pub static EN: Texts = Texts {
     m: &super::monitoring_texts::EN,
     q: &super::questionnaire_texts::EN,
     c: &super::call_texts::EN,
+    r: &super::record_texts::EN,
     lang: Lang::En,
     other_code: "ja",
     other_label: "日本語",
@@ -1195,6 +1199,21 @@ impl Texts {
                 "この通話には入れません。"
             }
             "websocket_required" => "このアドレスは通話ページから使われます。",
+            "plan_not_agreed" => "オンライン診療計画への同意がまだです。「診療計画」のページで内容を確認して同意すると、ビデオ診療に入れます。",
+            "record_changed" => "この記録は他の人が変更しました。画面を開き直してください。",
+            "not_your_note" => "この診療録を確定・編集できるのは担当の医師だけです。",
+            "doctor_required" => "代行入力では、このクリニックの担当医師を選んでください。",
+            "note_finalised" => "この診療録は確定済みです。変更は理由を添えた修正で行ってください。",
+            "note_not_finalised" => "この診療録はまだ確定していません。",
+            "note_in_error" => "この診療録は誤入力として取り消されています。",
+            "visit_not_held" => "申込中・キャンセルの予約には診療録を書けません。",
+            "note_empty" => "診療録が空です。",
+            "outcome_required" => "オンライン診療の結果(完了・切り替え・中断)を選んでください。",
+            "outcome_reason_required" => "切り替え・中断の理由を入力してください。",
+            "identity_check_required" => "本人確認を記録してから確定してください。",
+            "no_draft" => "提示する下書きがありません。先に保存してください。",
+            "plan_incomplete" => "診療計画のすべての項目を入力してから提示してください。未入力の項目:",
+            "plan_changed" => "診療計画が新しくなっています。最新の版を開き直して同意してください。",
             _ => "エラーが発生しました。もう一度お試しください。",
         }
         .to_owned()
@@ -1267,6 +1286,10 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "answer_date" => "年-月-日の形で、今日までの日付を入力してください。",
         "answer_text" => "400文字以内で入力してください。",
         "photo" => "写真は JPEG か PNG で、5MB までにしてください。",
+        "too_long" => "文字数が多すぎます(各欄4000文字、理由は400文字まで)。",
+        "control_characters" => "使えない制御文字が含まれています。",
+        "required" => "入力してください。",
+        "unknown_method" => "本人確認の方法を選んでください。",
         _ => return None,
     })
 }

@@ -33,15 +33,15 @@ use crate::links::{clinic, invite, patient, redeem};
 type Socket = WebSocketStream<TlsStream<TcpStream>>;
 
 /// A member with the certificate they logged in with (sessions are bound to it).
-struct Member {
-    id: String,
-    login: TestMember,
+pub(crate) struct Member {
+    pub(crate) id: String,
+    pub(crate) login: TestMember,
     cert: IssuedCert,
-    pc: Client,
-    token: String,
+    pub(crate) pc: Client,
+    pub(crate) token: String,
 }
 
-async fn member(app: &TestApp, clinic_id: &str, role: Role) -> Member {
+pub(crate) async fn member(app: &TestApp, clinic_id: &str, role: Role) -> Member {
     let m = app.add_member(clinic_id, role).await;
     let cert = app.issue_client_cert(clinic_id).await;
     let pc = https_client(app.ca_pem(), Some(&cert));
@@ -64,16 +64,26 @@ async fn member(app: &TestApp, clinic_id: &str, role: Role) -> Member {
 }
 
 /// An online visit of a linked patient starting in ten minutes.
-struct OnlineVisit {
-    clinic_id: String,
-    doctor: Member,
-    patient: String,
-    appointment: String,
-    record: String,
+pub(crate) struct OnlineVisit {
+    pub(crate) clinic_id: String,
+    pub(crate) doctor: Member,
+    pub(crate) patient: String,
+    pub(crate) appointment: String,
+    pub(crate) record: String,
     menu: String,
+    pub(crate) staff_pc: Client,
+    pub(crate) staff: String,
 }
 
+/// An online visit whose patient agreed to their consultation plan, so the call may start.
 async fn online_visit(app: &TestApp, login_id: &str) -> OnlineVisit {
+    let v = visit_without_plan(app, login_id).await;
+    crate::records::agreed_plan(app, &v).await;
+    v
+}
+
+/// An online visit of a patient who has no consultation plan yet.
+pub(crate) async fn visit_without_plan(app: &TestApp, login_id: &str) -> OnlineVisit {
     let (clinic_id, staff_pc, staff, record) = clinic(app, "A").await;
     let (admin_pc, admin, _, menu) = bookable(app, &clinic_id).await;
     let (status, _) = call(
@@ -107,6 +117,8 @@ async fn online_visit(app: &TestApp, login_id: &str) -> OnlineVisit {
         appointment,
         record,
         menu,
+        staff_pc,
+        staff,
     }
 }
 
@@ -163,7 +175,12 @@ async fn book(
 }
 
 /// `POST …/call` on the clinic site (with `cert`) or the patient site.
-async fn grant(app: &TestApp, who: Option<&Member>, token: &str, id: &str) -> (StatusCode, Value) {
+pub(crate) async fn grant(
+    app: &TestApp,
+    who: Option<&Member>,
+    token: &str,
+    id: &str,
+) -> (StatusCode, Value) {
     let path = format!("/api/v1/appointments/{id}/call");
     match who {
         Some(m) => call(&m.pc, Method::POST, app.clinic_url(&path), token, None).await,
@@ -380,9 +397,21 @@ async fn the_doctor_admits_the_patient_signals_pass_and_the_call_is_recorded() {
     expect(&mut d, "ended").await;
     expect(&mut phone, "ended").await;
     assert!(closes(&mut phone).await);
+    assert!(closes(&mut d).await);
 
-    // The call record: start, end, and who was connected from when to when.
-    let record = call_record(&app, &v).await;
+    // The call record: start, end, and who was connected from when to when. Each side's leave
+    // is written as its socket winds down, so the record is read until both are in.
+    let mut record = call_record(&app, &v).await;
+    for _ in 0..50 {
+        let open = record["call"]["connections"]
+            .as_array()
+            .is_none_or(|c| c.iter().any(|x| x["left_at"].is_null()));
+        if !open {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        record = call_record(&app, &v).await;
+    }
     let c = &record["call"];
     assert!(
         c["started_at"].is_string() && c["ended_at"].is_string(),

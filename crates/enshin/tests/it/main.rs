@@ -20,6 +20,7 @@ mod pages_matrix;
 mod patients;
 mod questionnaires;
 mod raw_tls;
+mod records;
 mod registry;
 mod resets;
 mod sessions;
