@@ -188,6 +188,7 @@ test('the clinic offers a video visit and a patient books the next free one', as
   assert.match(await patient.textContent('main'), /同意済み/);
   assert.equal(await patient.locator('button.agree').count(), 0);
   await shot(patient, '70d-patient-agreed-plan');
+  await patient.goto(`${patientUrl}/appointments`);
 
   // The device test: camera, microphone level and a test sound, on the phone only.
   await patient.click('a[href="/call-test"]');

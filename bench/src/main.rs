@@ -10,10 +10,13 @@
 //! `ingest`: device readings per second in batches of 100, and the chart page of a patient with
 //! 100,000 readings (see monitoring.rs).
 //! `signal`: signalling round trips between two instances through the bus (see signal.rs).
+//! `records`: drafting, finalising and amending visit notes, and verifying every chain (see
+//! records.rs).
 
 mod booking;
 mod load;
 mod monitoring;
+mod records;
 mod signal;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -268,9 +271,10 @@ async fn main() {
         Some("book") => booking::book(number(5, 60)).await,
         Some("ingest") => monitoring::ingest(number(5, 60)).await,
         Some("signal") => signal::signal(number(1_000, 20_000)).await,
+        Some("records") => records::records(number(300, 5_000)).await,
         _ => {
             eprintln!(
-                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds] | signal [rounds]"
+                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds] | signal [rounds] | records [visits]"
             );
             std::process::exit(2);
         }

@@ -414,6 +414,19 @@ pub async fn get_settings(
     Ok(Json(json!({ "plan_required_for_calls": required })))
 }
 
+/// An admin sets whether the clinic's online calls wait for an agreed plan.
+pub async fn set_requirement(
+    state: &AppState,
+    auth: &Authenticated,
+    required: bool,
+) -> Result<(), ApiError> {
+    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
+    Ok(state
+        .store
+        .set_plan_required_for_calls(clinic_id, required)
+        .await?)
+}
+
 /// `PUT /api/v1/record-settings {plan_required_for_calls}` (clinic admin).
 pub async fn put_settings(
     State(state): State<AppState>,
@@ -421,11 +434,7 @@ pub async fn put_settings(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let typed: TypedSettings = json_body(body)?;
-    let clinic_id = auth.member_clinic(Action::ManageSchedule)?;
-    state
-        .store
-        .set_plan_required_for_calls(clinic_id, typed.plan_required_for_calls)
-        .await?;
+    set_requirement(&state, &auth, typed.plan_required_for_calls).await?;
     Ok(Json(
         json!({ "plan_required_for_calls": typed.plan_required_for_calls }),
     ))

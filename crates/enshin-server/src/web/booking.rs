@@ -792,6 +792,8 @@ struct SchedulePage {
     time_zone: String,
     /// The number patients see during calls.
     contact_phone: String,
+    /// Whether online calls wait for the patient's agreement to the current plan.
+    plan_required: bool,
     menus: Vec<MenuRow>,
     /// The clinic's questionnaires (id, staff title), for the menus.
     questionnaires: Vec<(String, String)>,
@@ -869,6 +871,7 @@ async fn schedule_view(
                 .clinic_phone(clinic_id)
                 .await?
                 .unwrap_or_default(),
+            plan_required: state.store.plan_required_for_calls(clinic_id).await?,
             menus: menus
                 .iter()
                 .map(|m| MenuRow {
@@ -926,6 +929,7 @@ pub struct SettingsForm {
     cancel_deadline_minutes: String,
     time_zone: String,
     contact_phone: String,
+    plan_required_for_calls: Option<String>,
 }
 
 fn number(field: &'static str, typed: &str) -> Result<i64, ApiError> {
@@ -959,9 +963,8 @@ pub async fn settings(
         let contact = crate::calls::TypedContact {
             phone: form.contact_phone,
         };
-        crate::calls::set_contact(&state, &auth, &contact)
-            .await
-            .map(|_| ())
+        crate::calls::set_contact(&state, &auth, &contact).await?;
+        crate::plans::set_requirement(&state, &auth, form.plan_required_for_calls.is_some()).await
     }
     .await;
     after_schedule(&state, &page, &auth, done).await

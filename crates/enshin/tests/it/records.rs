@@ -885,4 +885,25 @@ async fn the_record_pages_write_show_and_print_what_the_api_keeps() {
         .get(&format!("/patients/{}/record?lang=en", v.record))
         .await;
     assert!(english.body.contains("Clinical record") && english.body.contains("Amendment"));
+
+    // The admin switches the plan requirement on /schedule; on by default.
+    let admin = app.add_member(&v.clinic_id, Role::Admin).await;
+    let office = app.member_browser(&admin).await;
+    let schedule = office.get("/schedule").await;
+    assert!(schedule.body.contains("name=\"plan_required_for_calls\" value=\"on\" checked"));
+    let csrf = schedule.csrf();
+    let saved = office
+        .post(
+            "/schedule/settings",
+            &[
+                ("csrf", &csrf),
+                ("cancel_deadline_minutes", "60"),
+                ("time_zone", "Asia/Tokyo"),
+                ("contact_phone", "03-1234-5678"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, settings) = doctor(&app, &v, Method::GET, "/api/v1/record-settings", None).await;
+    assert_eq!(settings["plan_required_for_calls"], false);
 }
