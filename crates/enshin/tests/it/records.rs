@@ -890,7 +890,11 @@ async fn the_record_pages_write_show_and_print_what_the_api_keeps() {
     let admin = app.add_member(&v.clinic_id, Role::Admin).await;
     let office = app.member_browser(&admin).await;
     let schedule = office.get("/schedule").await;
-    assert!(schedule.body.contains("name=\"plan_required_for_calls\" value=\"on\" checked"));
+    assert!(
+        schedule
+            .body
+            .contains("name=\"plan_required_for_calls\" value=\"on\" checked")
+    );
     let csrf = schedule.csrf();
     let saved = office
         .post(
