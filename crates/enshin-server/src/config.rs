@@ -41,6 +41,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "directory of the wrapped per-clinic data keys (default data_dir/keys)",
     ),
     (
+        "backup_dir",
+        "directory of the data backups (default data_dir/backups; put it on another disk)",
+    ),
+    (
+        "keyring_backup_dir",
+        "directory of the keyring backups, kept apart from the data backups (default data_dir/keyring-backups)",
+    ),
+    (
         "server_names",
         "DNS names and addresses in the generated server certificate, comma-separated",
     ),
@@ -170,6 +178,10 @@ pub struct Config {
     pub master_key_file: PathBuf,
     /// Keyring directory.
     pub keyring_dir: PathBuf,
+    /// Data backups.
+    pub backup_dir: PathBuf,
+    /// Keyring backups, apart from the data backups.
+    pub keyring_backup_dir: PathBuf,
     /// Names in the generated server certificate.
     pub server_names: Vec<String>,
     /// Time allowed for a TLS handshake.
@@ -603,6 +615,12 @@ impl Layers {
             operator_addr: self.parse("operator_addr", "127.0.0.1:8445", addr)?,
             master_key_file: self.parse("master_key_file", &within("master.key"), path)?,
             keyring_dir: self.parse("keyring_dir", &within("keys"), path)?,
+            backup_dir: self.parse("backup_dir", &within("backups"), path)?,
+            keyring_backup_dir: self.parse(
+                "keyring_backup_dir",
+                &within("keyring-backups"),
+                path,
+            )?,
             server_names: self.parse("server_names", "localhost,127.0.0.1,::1", |s| {
                 let names: Vec<String> = s
                     .split(',')

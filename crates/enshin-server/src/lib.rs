@@ -5,6 +5,7 @@ pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod audit_verify;
+pub mod backup;
 pub mod booking;
 pub mod call_room;
 pub mod calls;

@@ -422,6 +422,11 @@ impl AuditStore {
         Ok(to_u64(n))
     }
 
+    /// Writes a consistent copy of the SQLite access log to `path`; `None` on PostgreSQL.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<Option<()>, StoreError> {
+        crate::db::snapshot(&self.pool, self.backend, path).await
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -157,6 +157,12 @@ impl Store {
             .collect()
     }
 
+    /// Writes a consistent copy of the SQLite database to `path` (`VACUUM INTO`: one read
+    /// transaction, so writers go on meanwhile); `None` on PostgreSQL, which pgBackRest backs up.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<Option<()>, StoreError> {
+        snapshot(&self.pool, self.backend, path).await
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
@@ -178,4 +184,20 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// `VACUUM INTO` for the SQLite stores (main and access log).
+pub(crate) async fn snapshot(
+    pool: &AnyPool,
+    backend: Backend,
+    path: &std::path::Path,
+) -> Result<Option<()>, StoreError> {
+    if backend != Backend::Sqlite {
+        return Ok(None);
+    }
+    sqlx::query("VACUUM INTO $1")
+        .bind(path.display().to_string())
+        .execute(pool)
+        .await?;
+    Ok(Some(()))
 }

@@ -44,6 +44,12 @@ struct KeyFlags {
     /// Keyring directory [default: DATA_DIR/keys]
     #[arg(long, global = true, value_name = "DIR")]
     keyring_dir: Option<String>,
+    /// Data backups [default: DATA_DIR/backups]
+    #[arg(long, global = true, value_name = "DIR")]
+    backup_dir: Option<String>,
+    /// Keyring backups, apart from the data backups [default: DATA_DIR/keyring-backups]
+    #[arg(long, global = true, value_name = "DIR")]
+    keyring_backup_dir: Option<String>,
     /// Names for the generated server certificate [default: localhost,127.0.0.1,::1]
     #[arg(long, global = true, value_name = "NAMES")]
     server_names: Option<String>,
@@ -110,7 +116,7 @@ struct KeyFlags {
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 28] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 30] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -119,6 +125,8 @@ impl KeyFlags {
             ("operator_addr", self.operator_addr),
             ("master_key_file", self.master_key_file),
             ("keyring_dir", self.keyring_dir),
+            ("backup_dir", self.backup_dir),
+            ("keyring_backup_dir", self.keyring_backup_dir),
             ("server_names", self.server_names),
             (
                 "tls_handshake_timeout_secs",
@@ -171,6 +179,9 @@ enum Command {
     /// The access log: verify it, prove an entry's inclusion, check a proof offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Backups of the embedded default: take one now, list them, verify them.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Clinical records: verify that no note or plan version was edited, removed or inserted.
     #[command(subcommand)]
     Records(records::RecordsCommand),
@@ -185,6 +196,7 @@ macro_rules! say {
 
 mod admin;
 mod audit;
+mod backup;
 mod certs;
 mod operators;
 mod records;
@@ -260,6 +272,9 @@ fn main() -> ExitCode {
             Command::Audit(command) => audit::audit(&config, command)
                 .await
                 .map_err(|e| e.context("the access log could not be read")),
+            Command::Backup(command) => backup::backup(&config, command)
+                .await
+                .map_err(|e| e.context("backup")),
             Command::Records(command) => records::records(&config, command)
                 .await
                 .map_err(|e| e.context("the records could not be read")),
@@ -304,6 +319,8 @@ mod tests {
             operator_addr: None,
             master_key_file: None,
             keyring_dir: None,
+            backup_dir: None,
+            keyring_backup_dir: None,
             server_names: None,
             tls_handshake_timeout_secs: None,
             shutdown_grace_secs: None,

@@ -138,6 +138,11 @@ impl MasterKey {
         to_hex(&self.0)
     }
 
+    /// The key's bytes, for deriving keys of other purposes (see [`super::stream::BackupKey`]).
+    pub(crate) fn secret(&self) -> &[u8] {
+        &self.0
+    }
+
     /// Wraps a clinic's data key; the wrapping is bound to that clinic id.
     pub fn wrap(&self, clinic_id: &str, data_key: &DataKey) -> Result<Vec<u8>, CryptoError> {
         seal_with(&self.0, &wrap_aad(clinic_id), &data_key.0)

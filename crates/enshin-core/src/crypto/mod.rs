@@ -1,3 +1,4 @@
 //! Cryptographic helpers used across the service.
 
 pub mod envelope;
+pub mod stream;

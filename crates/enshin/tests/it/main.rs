@@ -1,6 +1,7 @@
 //! End-to-end tests of the enshin binary and its listeners.
 
 mod audit;
+mod backups;
 mod booking;
 mod calls;
 mod certs;
