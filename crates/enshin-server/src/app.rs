@@ -291,6 +291,10 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             stopped.clone(),
         )?,
         metrics: Arc::new(crate::metrics::Metrics::default()),
+        backups: config
+            .database_url
+            .is_none()
+            .then(|| Arc::from(config.backup_dir.as_path())),
     };
     let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners

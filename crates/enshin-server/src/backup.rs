@@ -30,6 +30,8 @@ use crate::clock::now_ms;
 use crate::config::Config;
 
 const MANIFEST: &str = "manifest.json";
+/// Written when a backup fails, removed by the next success: what `/healthz` and metrics report.
+const FAILURE: &str = ".last-failure";
 const MAC: &str = "manifest.mac";
 const FORMAT: u32 = 1;
 
@@ -324,6 +326,7 @@ pub async fn backup_now(config: &Config) -> Result<Made, BackupError> {
     let dir = root.join(&id);
     publish(&partial, &dir)?;
     let keyring_dir = copy_keyring(config, &key, &id, started)?;
+    let _ = fs::remove_file(root.join(FAILURE));
     Ok(Made {
         id,
         dir,
@@ -456,4 +459,403 @@ pub async fn verify(
     })
     .await
     .map_err(|e| io_err(&config.backup_dir)(io::Error::other(e)))
+}
+
+/// Which backup a restore takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick<'a> {
+    /// The one of this name.
+    Named(&'a str),
+    /// The newest.
+    Latest,
+    /// The newest taken before this time (unix ms).
+    Before(i64),
+}
+
+/// The backup a pick names.
+pub fn pick(config: &Config, pick: Pick<'_>) -> Result<Listed, BackupError> {
+    let listed = list(config)?;
+    let found = match pick {
+        Pick::Named(id) => listed.into_iter().find(|l| l.id == id),
+        Pick::Latest => listed.into_iter().next_back(),
+        Pick::Before(ms) => listed.into_iter().rfind(|l| l.created_at < ms),
+    };
+    found.ok_or_else(|| {
+        BackupError::NotFound(match pick {
+            Pick::Named(id) => id.to_owned(),
+            Pick::Latest => "(there are no backups)".into(),
+            Pick::Before(_) => "(none taken before that time)".into(),
+        })
+    })
+}
+
+/// Opens one data file of a backup into `target`, calling `progress` with stored bytes read.
+fn unseal_file(
+    key: &BackupKey,
+    dir: &Path,
+    f: &FileEntry,
+    target: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(), BackupError> {
+    let path = dir.join(&f.stored);
+    let file = File::open(&path).map_err(io_err(&path))?;
+    let mut input = Counting {
+        inner: BufReader::new(file),
+        progress,
+    };
+    let out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(target)
+        .map_err(io_err(target))?;
+    let mut gz = GzDecoder::new(io::BufWriter::new(out));
+    stream::open(key, &f.name, &mut input, &mut gz)?;
+    let out = gz
+        .finish()
+        .and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error))
+        .map_err(io_err(target))?;
+    out.sync_all().map_err(io_err(target))
+}
+
+/// Reads through to `inner`, reporting each read's size.
+struct Counting<'a, R: Read> {
+    inner: R,
+    progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+}
+
+/// The database files `names` of a backup, opened into `into` with `suffix`; each with its name.
+fn unseal_all(
+    key: &BackupKey,
+    dir: &Path,
+    names: &[&str],
+    into: &Path,
+    suffix: &str,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<(String, PathBuf)>, BackupError> {
+    let (_, manifest) = read_manifest(dir)?;
+    let mut out = Vec::new();
+    for f in manifest
+        .files
+        .iter()
+        .filter(|f| names.contains(&f.name.as_str()))
+    {
+        let target = into.join(format!("{}{suffix}", f.name));
+        let _ = fs::remove_file(&target);
+        unseal_file(key, dir, f, &target, progress)?;
+        out.push((f.name.clone(), target));
+    }
+    Ok(out)
+}
+
+/// What a restore did.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// The backup restored.
+    pub id: String,
+    /// When it was taken, unix ms.
+    pub created_at: i64,
+    /// How long the restore took, ms.
+    pub took_ms: i64,
+    /// Where the files it replaced were moved (nothing is deleted).
+    pub replaced_dir: PathBuf,
+    /// Clinic keys put back into the keyring from the keyring backup.
+    pub keys_restored: Vec<String>,
+    /// Clinic keys in the backup that stay destroyed (their tombstone is in the keyring).
+    pub keys_kept_destroyed: Vec<String>,
+    /// Whether the access log was restored too.
+    pub access_log: bool,
+}
+
+/// Why a restore refused to start.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// A `serve` runs on this data directory.
+    #[error(transparent)]
+    InUse(#[from] crate::datadir::DataDirError),
+    /// The backup is damaged.
+    #[error("backup {id} is damaged: {problems}")]
+    Damaged {
+        /// The backup.
+        id: String,
+        /// What verify found.
+        problems: String,
+    },
+    /// The keyring backup of the same name is missing.
+    #[error(
+        "the keyring backup {0} is missing: a restore needs the data backup, its keyring backup and the master key; put the keyring backup back (see docs/operations.md \"Backups\")"
+    )]
+    NoKeyring(PathBuf),
+    /// Reading or writing failed.
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+}
+
+/// Puts the keys of the keyring backup `dir` that the live keyring lacks back into it; a clinic
+/// whose key was destroyed (a tombstone in either) stays destroyed (DATA-5).
+fn merge_keyring(config: &Config, dir: &Path) -> Result<(Vec<String>, Vec<String>), BackupError> {
+    let live = &config.keyring_dir;
+    create_private_dir(live).map_err(io_err(live))?;
+    let (_, manifest) = read_manifest(dir)?;
+    let (mut restored, mut destroyed) = (Vec::new(), Vec::new());
+    for f in &manifest.files {
+        let Some(clinic) = f.name.strip_suffix(".key") else {
+            continue;
+        };
+        let tombstone = format!("{clinic}.destroyed");
+        if live.join(&tombstone).exists() || dir.join(&tombstone).exists() {
+            destroyed.push(clinic.to_owned());
+            continue;
+        }
+        let target = live.join(&f.name);
+        if target.exists() {
+            continue;
+        }
+        let bytes = fs::read(dir.join(&f.stored)).map_err(io_err(dir))?;
+        write_new_private(&target, &bytes).map_err(io_err(&target))?;
+        restored.push(clinic.to_owned());
+    }
+    Ok((restored, destroyed))
+}
+
+const MAIN_FILES: [&str; 3] = ["enshin.db", "enshin.db-wal", "enshin.db-shm"];
+const AUDIT_FILES: [&str; 3] = ["audit.db", "audit.db-wal", "audit.db-shm"];
+
+/// Restores a backup over the embedded default's database (and, with `access_log`, the access
+/// log): verified first; refused while a `serve` runs; the replaced files are moved aside.
+pub async fn restore(
+    config: &Config,
+    which: Pick<'_>,
+    access_log: bool,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Restored, RestoreError> {
+    if config.database_url.is_some() {
+        return Err(BackupError::Postgres.into());
+    }
+    let started = now_ms();
+    let _lock = crate::datadir::lock_for_restore(config)?;
+    let chosen = pick(config, which)?;
+    let checked = verify(config, Some(&chosen.id)).await?;
+    let problems: Vec<String> = checked
+        .into_iter()
+        .flat_map(|(_, p)| p)
+        .filter(|p| !p.starts_with("keyring backup missing"))
+        .collect();
+    if !problems.is_empty() {
+        return Err(RestoreError::Damaged {
+            id: chosen.id,
+            problems: problems.join("; "),
+        });
+    }
+    let keyring_dir = config.keyring_backup_dir.join(&chosen.id);
+    if !keyring_dir.is_dir() {
+        return Err(RestoreError::NoKeyring(keyring_dir));
+    }
+    let key =
+        BackupKey::derive(&load_master_key(&config.master_key_file).map_err(BackupError::from)?)
+            .map_err(|e| BackupError::Stream(e.into()))?;
+    let dir = config.backup_dir.join(&chosen.id);
+    let mut names = vec!["enshin.db"];
+    if access_log {
+        names.push("audit.db");
+    }
+    let data_dir = config.data_dir.clone();
+    let total = chosen.bytes;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let report = |n: u64| {
+        let sum = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        progress(sum, total);
+    };
+    let restoring = tokio::task::block_in_place(|| {
+        unseal_all(&key, &dir, &names, &data_dir, ".restoring", &report)
+    })?;
+    let replaced_dir = data_dir.join(format!("replaced-{}", backup_id(now_ms())));
+    create_private_dir(&replaced_dir).map_err(|e| io_err(&replaced_dir)(e))?;
+    let mut moving: Vec<&str> = MAIN_FILES.to_vec();
+    if access_log {
+        moving.extend(AUDIT_FILES);
+    }
+    for name in moving {
+        let from = data_dir.join(name);
+        if from.exists() {
+            fs::rename(&from, replaced_dir.join(name)).map_err(|e| io_err(&from)(e))?;
+        }
+    }
+    for (name, path) in &restoring {
+        fs::rename(path, data_dir.join(name)).map_err(|e| io_err(path)(e))?;
+    }
+    sync_dir(&data_dir)?;
+    let (keys_restored, keys_kept_destroyed) = merge_keyring(config, &keyring_dir)?;
+    let store = Store::connect(&config.effective_database_url())
+        .await
+        .map_err(BackupError::from)?;
+    let migrated = store.migrate().await;
+    store.close().await;
+    migrated.map_err(BackupError::from)?;
+    Ok(Restored {
+        id: chosen.id,
+        created_at: chosen.created_at,
+        took_ms: now_ms() - started,
+        replaced_dir,
+        keys_restored,
+        keys_kept_destroyed,
+        access_log,
+    })
+}
+
+/// What a drill found.
+#[derive(Debug, Clone)]
+pub struct Drill {
+    /// The backup restored.
+    pub id: String,
+    /// Its age when the drill began (the recovery point), ms.
+    pub age_ms: i64,
+    /// Time to restore it and make it usable (the recovery time), ms.
+    pub restore_ms: i64,
+    /// SQLite's integrity check of the restored database.
+    pub integrity: String,
+    /// The schema version after migrations.
+    pub schema_version: i64,
+    /// Whether the restored access log verifies.
+    pub access_log_ok: bool,
+    /// Entries in the restored access log.
+    pub access_log_entries: u64,
+    /// Rows per clinic.
+    pub clinics: Vec<enshin_store::people::ClinicRows>,
+}
+
+/// Restores the newest backup into a scratch directory, migrates it, verifies the access log,
+/// counts rows per clinic and reports the recovery time and point; the live data is untouched.
+pub async fn drill(config: &Config) -> Result<Drill, RestoreError> {
+    if config.database_url.is_some() {
+        return Err(BackupError::Postgres.into());
+    }
+    let started = now_ms();
+    let chosen = pick(config, Pick::Latest)?;
+    let problems: Vec<String> = verify(config, Some(&chosen.id))
+        .await?
+        .into_iter()
+        .flat_map(|(_, p)| p)
+        .collect();
+    if !problems.is_empty() {
+        return Err(RestoreError::Damaged {
+            id: chosen.id,
+            problems: problems.join("; "),
+        });
+    }
+    let key =
+        BackupKey::derive(&load_master_key(&config.master_key_file).map_err(BackupError::from)?)
+            .map_err(|e| BackupError::Stream(e.into()))?;
+    let scratch = std::env::temp_dir().join(format!("enshin-drill-{}", backup_id(started)));
+    create_private_dir(&scratch).map_err(|e| io_err(&scratch)(e))?;
+    let dir = config.backup_dir.join(&chosen.id);
+    let result = async {
+        tokio::task::block_in_place(|| {
+            unseal_all(
+                &key,
+                &dir,
+                &["enshin.db", "audit.db"],
+                &scratch,
+                "",
+                &|_| {},
+            )
+        })?;
+        let url = |name: &str| format!("sqlite://{}", scratch.join(name).display());
+        let store = Store::connect(&url("enshin.db"))
+            .await
+            .map_err(BackupError::from)?;
+        let applied = store.migrate().await.map_err(BackupError::from)?;
+        let integrity = store
+            .integrity_check()
+            .await
+            .map_err(BackupError::from)?
+            .unwrap_or_default();
+        let restore_ms = now_ms() - started;
+        let clinics = store
+            .clinic_row_counts()
+            .await
+            .map_err(|e| BackupError::from(StoreError::from(e)))?;
+        store.close().await;
+        let audit = AuditStore::connect(&url("audit.db"))
+            .await
+            .map_err(BackupError::from)?;
+        audit.migrate().await.map_err(BackupError::from)?;
+        // The checkpoint file belongs to the live log, which has gone on since: the restored log
+        // is checked against the signed checkpoints inside it.
+        let report = crate::audit_verify::verify(&audit, &scratch.join("no-checkpoint-file")).await;
+        audit.close().await;
+        let (access_log_ok, access_log_entries) = match report {
+            Ok(r) => (r.ok(), r.writers.iter().map(|(_, w)| w.entries).sum()),
+            Err(_) => (false, 0),
+        };
+        Ok::<_, RestoreError>(Drill {
+            id: chosen.id.clone(),
+            age_ms: started - chosen.created_at,
+            restore_ms,
+            integrity,
+            schema_version: applied.last().map_or(0, |m| m.version),
+            access_log_ok,
+            access_log_entries,
+            clinics,
+        })
+    }
+    .await;
+    let _ = fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Notes that a backup failed (the time only; the reason goes to the operator's terminal), so
+/// `/healthz` and metrics show it until the next success.
+pub fn record_failure(config: &Config) {
+    let root = &config.backup_dir;
+    if create_private_dir(root).is_ok() {
+        let _ = enshin_store::files::write_replace_private(
+            &root.join(FAILURE),
+            now_ms().to_string().as_bytes(),
+        );
+    }
+}
+
+/// The backup state `/healthz` and metrics show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupState {
+    /// The newest backup's name.
+    pub last: Option<String>,
+    /// When it was taken, unix ms.
+    pub last_at: Option<i64>,
+    /// When the last backup failed, if none succeeded since.
+    pub failed_at: Option<i64>,
+}
+
+/// The newest backup in `dir` and the last failure since it.
+pub fn state(dir: &Path) -> BackupState {
+    let mut newest: Option<String> = None;
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && entry.path().join(MANIFEST).is_file() {
+                newest = newest.max(Some(name));
+            }
+        }
+    }
+    let last_at = newest
+        .as_ref()
+        .and_then(|id| read_manifest(&dir.join(id)).ok())
+        .map(|(_, m)| m.created_at);
+    let failed_at = fs::read_to_string(dir.join(FAILURE))
+        .ok()
+        .and_then(|t| t.trim().parse().ok());
+    BackupState {
+        last: newest,
+        last_at,
+        failed_at,
+    }
 }

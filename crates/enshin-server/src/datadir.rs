@@ -326,6 +326,16 @@ fn master_key(config: &Config, created: &mut Vec<Created>) -> Result<MasterKey, 
     Ok(key)
 }
 
+/// Takes the data directory's `serve` lock for a command that must run alone (a restore): it
+/// fails with `InUse` while a `serve` runs there.
+pub fn lock_for_restore(config: &Config) -> Result<InstanceLock, DataDirError> {
+    let root = config
+        .data_dir
+        .canonicalize()
+        .map_err(classify(&config.data_dir))?;
+    lock(&root)
+}
+
 /// Checks, locks and (on first start) fills the data directory of a `serve`.
 pub fn prepare(config: &Config) -> Result<Prepared, DataDirError> {
     let mut created = Vec::new();

@@ -28,6 +28,21 @@ pub struct Health {
     /// Client certificates refused at the clinic listener's handshake since start (expired,
     /// revoked, foreign CA); each is logged with its serial.
     pub refused_client_certificates: u64,
+    /// The embedded default's backups: the newest, its age, and a failure since (absent on
+    /// PostgreSQL, whose backups pgBackRest reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupHealth>,
+}
+
+/// Backup state in the health answer.
+#[derive(Debug, Serialize)]
+pub struct BackupHealth {
+    /// The newest backup's name, if any.
+    pub last: Option<String>,
+    /// Its age in seconds.
+    pub age_seconds: Option<i64>,
+    /// Whether the last backup attempt failed.
+    pub failing: bool,
 }
 
 /// Answers 200 when the database responds within two seconds and the access log is writable,
@@ -49,6 +64,14 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
         refused_client_certificates: state
             .refused_certificates
             .load(std::sync::atomic::Ordering::Relaxed),
+        backup: state.backups.as_deref().map(|dir| {
+            let b = crate::backup::state(dir);
+            BackupHealth {
+                age_seconds: b.last_at.map(|at| (crate::clock::now_ms() - at) / 1000),
+                failing: b.failed_at.is_some(),
+                last: b.last,
+            }
+        }),
     };
     let code = if all_ok {
         StatusCode::OK

@@ -260,6 +260,40 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             not_after / 1000
         );
     }
+    if let Some(dir) = state.backups.as_deref() {
+        let b = crate::backup::state(dir);
+        family(
+            &mut out,
+            "enshin_backup_last_success_timestamp_seconds",
+            "gauge",
+            "When the newest backup was taken (unix seconds); absent before the first.",
+        );
+        if let Some(at) = b.last_at {
+            let _ = writeln!(
+                out,
+                "enshin_backup_last_success_timestamp_seconds {}",
+                at / 1000
+            );
+            family(
+                &mut out,
+                "enshin_backup_age_seconds",
+                "gauge",
+                "Age of the newest backup: the recovery point if the data were lost now.",
+            );
+            let _ = writeln!(out, "enshin_backup_age_seconds {}", (now - at) / 1000);
+        }
+        family(
+            &mut out,
+            "enshin_backup_failing",
+            "gauge",
+            "1 when the last backup attempt failed and none succeeded since.",
+        );
+        let _ = writeln!(
+            out,
+            "enshin_backup_failing {}",
+            u8::from(b.failed_at.is_some())
+        );
+    }
     family(
         &mut out,
         "enshin_call_sockets_open",

@@ -57,6 +57,8 @@ pub struct AppState {
     pub calls: crate::calls::CallHub,
     /// The counters behind `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The data backups' directory (the embedded default; PostgreSQL has pgBackRest's own).
+    pub backups: Option<Arc<std::path::Path>>,
 }
 
 /// Largest request body; the API takes small JSON documents.

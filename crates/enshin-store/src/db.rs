@@ -163,6 +163,22 @@ impl Store {
         snapshot(&self.pool, self.backend, path).await
     }
 
+    /// SQLite's own check of every page and index (`PRAGMA integrity_check`): `ok`, or what is
+    /// wrong; `None` on PostgreSQL.
+    pub async fn integrity_check(&self) -> Result<Option<String>, StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let rows = sqlx::query("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?;
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(lines.join("; ")))
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;

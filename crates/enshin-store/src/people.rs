@@ -5,6 +5,21 @@ use sqlx::Row;
 
 use crate::Store;
 
+/// A clinic's row counts (backup drill).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClinicRows {
+    /// The clinic.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Registry records.
+    pub patients: i64,
+    /// Appointments.
+    pub appointments: i64,
+    /// Visit notes.
+    pub notes: i64,
+}
+
 /// Why a change to people could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PeopleError {
@@ -161,6 +176,31 @@ impl Store {
             .bind(id)
             .fetch_optional(self.pool())
             .await
+    }
+
+    /// Every clinic with its number of registry records, appointments and visit notes, for the
+    /// backup drill's report (counts only, no personal data).
+    pub async fn clinic_row_counts(&self) -> Result<Vec<ClinicRows>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, \
+                    (SELECT COUNT(*) FROM clinic_patients p WHERE p.clinic_id = c.id), \
+                    (SELECT COUNT(*) FROM appointments a WHERE a.clinic_id = c.id), \
+                    (SELECT COUNT(*) FROM visit_notes n WHERE n.clinic_id = c.id) \
+             FROM clinics c ORDER BY c.created_at, c.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClinicRows {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    patients: row.try_get(2)?,
+                    appointments: row.try_get(3)?,
+                    notes: row.try_get(4)?,
+                })
+            })
+            .collect()
     }
 
     /// Every clinic with its number of active members, oldest first.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use enshin_server::Config;
-use enshin_server::backup::{backup_now, list, verify};
+use enshin_server::backup::{Pick, backup_now, drill, list, verify};
 use serde_json::json;
 
 /// `enshin backup …`
@@ -20,6 +20,13 @@ pub enum BackupCommand {
     /// List the backups, oldest first.
     List {
         /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore the newest backup into a scratch directory and report what a real restore would
+    /// give: recovery time and point, integrity, access-log verification, rows per clinic.
+    Drill {
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -44,7 +51,13 @@ pub async fn backup(config: &Config, command: BackupCommand) -> anyhow::Result<E
     let mut out = std::io::stdout().lock();
     match command {
         BackupCommand::Now { json } => {
-            let made = backup_now(config).await?;
+            let made = match backup_now(config).await {
+                Ok(made) => made,
+                Err(e) => {
+                    enshin_server::backup::record_failure(config);
+                    return Err(e.into());
+                }
+            };
             let bytes: u64 = made.files.iter().map(|f| f.bytes).sum();
             if json {
                 let _ = writeln!(
@@ -103,6 +116,68 @@ pub async fn backup(config: &Config, command: BackupCommand) -> anyhow::Result<E
             }
             Ok(ExitCode::SUCCESS)
         }
+        BackupCommand::Drill { json } => {
+            let d = drill(config).await?;
+            let ok = d.integrity == "ok" && d.access_log_ok;
+            if json {
+                let clinics: Vec<_> = d
+                    .clinics
+                    .iter()
+                    .map(|c| json!({ "id": c.id, "name": c.name, "patients": c.patients, "appointments": c.appointments, "notes": c.notes }))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    json!({
+                        "ok": ok,
+                        "backup": d.id,
+                        "rpo_ms": d.age_ms,
+                        "rto_ms": d.restore_ms,
+                        "integrity": d.integrity,
+                        "schema_version": d.schema_version,
+                        "access_log_ok": d.access_log_ok,
+                        "access_log_entries": d.access_log_entries,
+                        "clinics": clinics,
+                    })
+                );
+            } else {
+                let _ = writeln!(out, "drill of backup {}", d.id);
+                let _ = writeln!(
+                    out,
+                    "  recovery point: the backup was {} s old",
+                    d.age_ms / 1000
+                );
+                let _ = writeln!(
+                    out,
+                    "  recovery time: restored and migrated in {} ms",
+                    d.restore_ms
+                );
+                let _ = writeln!(out, "  database integrity: {}", d.integrity);
+                let _ = writeln!(out, "  schema version: {}", d.schema_version);
+                let _ = writeln!(
+                    out,
+                    "  access log: {} entries, {}",
+                    d.access_log_entries,
+                    if d.access_log_ok {
+                        "verifies"
+                    } else {
+                        "DOES NOT VERIFY"
+                    }
+                );
+                for c in &d.clinics {
+                    let _ = writeln!(
+                        out,
+                        "  clinic {} {}: {} patients, {} appointments, {} notes",
+                        c.id, c.name, c.patients, c.appointments, c.notes
+                    );
+                }
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         BackupCommand::Verify { backup, json } => {
             let results = verify(config, backup.as_deref()).await?;
             let ok = results.iter().all(|(_, problems)| problems.is_empty());
@@ -132,4 +207,100 @@ pub async fn backup(config: &Config, command: BackupCommand) -> anyhow::Result<E
             })
         }
     }
+}
+
+/// `enshin restore`: which backup, and whether the access log goes back too.
+#[derive(clap::Args)]
+pub struct RestoreArgs {
+    /// The backup's name (as `backup list` shows it).
+    #[arg(conflicts_with_all = ["latest", "before"], required_unless_present_any = ["latest", "before"])]
+    backup: Option<String>,
+    /// The newest backup.
+    #[arg(long)]
+    latest: bool,
+    /// The newest backup taken before this time (RFC 3339, e.g. 2026-11-28T09:00:00+09:00).
+    #[arg(long, value_name = "TIME", conflicts_with = "latest")]
+    before: Option<String>,
+    /// Also put back the access log as it was (only when the live one is lost: entries written
+    /// after the backup are then gone, and `audit verify` will say so against the checkpoint file).
+    #[arg(long)]
+    with_access_log: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Restores a backup over the data directory (stop `serve` first).
+pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let before = match &args.before {
+        Some(text) => Some(
+            text.parse::<jiff::Timestamp>()
+                .map_err(|e| anyhow::anyhow!("--before {text}: not an RFC 3339 time ({e})"))?
+                .as_millisecond(),
+        ),
+        None => None,
+    };
+    let which = match (&args.backup, before) {
+        (Some(name), _) => Pick::Named(name),
+        (None, Some(ms)) => Pick::Before(ms),
+        (None, None) => Pick::Latest,
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("restoring {bar:30} {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let restored =
+        enshin_server::backup::restore(config, which, args.with_access_log, &progress).await;
+    bar.finish_and_clear();
+    let r = restored?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            json!({
+                "id": r.id,
+                "taken_at": time(r.created_at),
+                "took_ms": r.took_ms,
+                "replaced_dir": r.replaced_dir,
+                "keys_restored": r.keys_restored,
+                "keys_kept_destroyed": r.keys_kept_destroyed,
+                "access_log": r.access_log,
+            })
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "restored backup {} (taken {}) in {} ms; the replaced files are in {}",
+            r.id,
+            time(r.created_at),
+            r.took_ms,
+            r.replaced_dir.display()
+        );
+        if !r.keys_restored.is_empty() {
+            let _ = writeln!(out, "clinic keys put back: {}", r.keys_restored.join(", "));
+        }
+        if !r.keys_kept_destroyed.is_empty() {
+            let _ = writeln!(
+                out,
+                "clinic keys that stay destroyed (their data stays unreadable): {}",
+                r.keys_kept_destroyed.join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{}; run `enshin audit verify` and `enshin records verify`, then start serve",
+            if r.access_log {
+                "the access log was put back too: entries after the backup are gone"
+            } else {
+                "the access log was kept as it is"
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -179,7 +179,9 @@ enum Command {
     /// The access log: verify it, prove an entry's inclusion, check a proof offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-    /// Backups of the embedded default: take one now, list them, verify them.
+    /// Restore a backup of the embedded default over its data directory (stop serve first).
+    Restore(backup::RestoreArgs),
+    /// Backups of the embedded default: take one now, list them, verify them, drill a restore.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
     /// Clinical records: verify that no note or plan version was edited, removed or inserted.
@@ -272,6 +274,9 @@ fn main() -> ExitCode {
             Command::Audit(command) => audit::audit(&config, command)
                 .await
                 .map_err(|e| e.context("the access log could not be read")),
+            Command::Restore(args) => backup::restore(&config, args)
+                .await
+                .map_err(|e| e.context("restore")),
             Command::Backup(command) => backup::backup(&config, command)
                 .await
                 .map_err(|e| e.context("backup")),

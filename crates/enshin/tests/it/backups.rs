@@ -40,6 +40,17 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+async fn health(app: &TestApp) -> Value {
+    app.client()
+        .get(app.patient_url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 const CANARY: &str = "バックアップカナリア";
 
 #[tokio::test]
@@ -163,7 +174,283 @@ async fn a_backup_is_encrypted_kept_apart_from_its_keys_and_damage_is_found() {
             .contains("keyring backup missing")
     );
 
+    // /healthz and the metrics show the newest backup; a failed attempt shows until a success.
+    let health = health(&app).await;
+    assert_eq!(health["backup"]["last"], second_id.as_str());
+    assert_eq!(health["backup"]["failing"], false);
+    let mut failing = enshin(&app.data_dir());
+    failing
+        .env("ENSHIN_DATA_DIR", app.data_dir())
+        .env("ENSHIN_KEYRING_BACKUP_DIR", "/dev/null/keyring-backups")
+        .args(["backup", "now"]);
+    assert!(!failing.output().unwrap().status.success());
+    let metrics = app
+        .client()
+        .get(app.operator_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("enshin_backup_failing 1"), "{metrics}");
+    assert!(metrics.contains("enshin_backup_age_seconds "));
+    assert!(run(&app, &["backup", "now"]).status.success());
+    let health = health(&app).await;
+    assert_eq!(health["backup"]["failing"], false);
+
     let unknown = run(&app, &["backup", "verify", "20990101T000000.000Z"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no backup named"));
+}
+
+async fn add_patient(app: &TestApp, clinic: &str, id: &str) {
+    let fields = enshin_store::registry::PatientFields {
+        family_name: "復元".into(),
+        given_name: id.into(),
+        family_name_kana: "フクゲン".into(),
+        given_name_kana: "テスト".into(),
+        birth_date: "1950-01-01".into(),
+        ..Default::default()
+    };
+    app.store()
+        .add_clinic_patient(&app.state().keyring, id, clinic, &fields, 0)
+        .await
+        .unwrap();
+}
+
+/// The registry record `id` as the restored data directory has it, opened with its keyring.
+async fn record_in(app: &TestApp, clinic: &str, id: &str) -> Option<String> {
+    let url = format!("sqlite://{}", app.data_dir().join("enshin.db").display());
+    let store = enshin_store::Store::connect(&url).await.unwrap();
+    let master = enshin_store::keyring::load_master_key(&app.config().master_key_file).unwrap();
+    let keyring = enshin_store::keyring::Keyring::open(&app.config().keyring_dir, master).unwrap();
+    let found = store
+        .open_clinic_patient(
+            &keyring,
+            enshin_store::registry::Reader::Member { clinic_id: clinic },
+            clinic,
+            id,
+            0,
+        )
+        .await
+        .ok()
+        .map(|r| r.fields.given_name);
+    store.close().await;
+    found
+}
+
+#[tokio::test]
+async fn a_damaged_database_is_restored_from_the_nearest_backup_and_both_logs_verify() {
+    let mut app = spawn_app().await;
+    if app.config().database_url.is_some() {
+        let out = run(&app, &["restore", "--latest"]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pgBackRest"));
+        return;
+    }
+    let clinic = app.add_clinic("A").await;
+    add_patient(&app, &clinic, "before").await;
+    let first = json_of(&run(&app, &["backup", "now", "--json"]));
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let between = jiff::Timestamp::now().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    add_patient(&app, &clinic, "after").await;
+    let second = json_of(&run(&app, &["backup", "now", "--json"]));
+
+    // Not while the service runs on this directory.
+    let refused = run(&app, &["restore", "--latest"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("serve"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // The disk loses half of the database file.
+    app.stop_server().await;
+    let db = app.data_dir().join("enshin.db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+
+    // The nearest backup before a time: the first one.
+    let restored = run(&app, &["restore", "--before", &between, "--json"]);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let restored = json_of(&restored);
+    assert_eq!(restored["id"], first["id"]);
+    assert_eq!(restored["access_log"], false);
+    let replaced = std::path::PathBuf::from(restored["replaced_dir"].as_str().unwrap());
+    assert_eq!(
+        std::fs::metadata(replaced.join("enshin.db")).unwrap().len(),
+        len / 2,
+        "the damaged file is kept aside, not deleted"
+    );
+    assert_eq!(
+        record_in(&app, &clinic, "before").await.as_deref(),
+        Some("before")
+    );
+    assert_eq!(record_in(&app, &clinic, "after").await, None);
+    let audit = run(&app, &["audit", "verify", "--json"]);
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    let records = run(&app, &["records", "verify"]);
+    assert!(records.status.success());
+
+    // The latest one brings the later record back.
+    let latest = json_of(&run(&app, &["restore", "--latest", "--json"]));
+    assert_eq!(latest["id"], second["id"]);
+    assert_eq!(
+        record_in(&app, &clinic, "after").await.as_deref(),
+        Some("after")
+    );
+    let audit = run(&app, &["audit", "verify"]);
+    assert!(audit.status.success());
+}
+
+#[tokio::test]
+async fn the_keyring_comes_back_but_a_destroyed_key_stays_destroyed() {
+    let mut app = spawn_app().await;
+    if app.config().database_url.is_some() {
+        return; // SQLite only: PostgreSQL is restored with pgBackRest.
+    }
+    let kept = app.add_clinic("A").await;
+    let gone = app.add_clinic("B").await;
+    add_patient(&app, &kept, "kept").await;
+    add_patient(&app, &gone, "gone").await;
+    let made = json_of(&run(&app, &["backup", "now", "--json"]));
+    let id = made["id"].as_str().unwrap().to_owned();
+    // Clinic B leaves: its key is destroyed. Clinic A's key file is lost with a disk.
+    app.state().keyring.destroy(&gone).unwrap();
+    let keys = app.config().keyring_dir.clone();
+    std::fs::remove_file(keys.join(format!("{kept}.key"))).unwrap();
+    app.stop_server().await;
+
+    let restored = run(&app, &["restore", &id, "--json"]);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let restored = json_of(&restored);
+    assert_eq!(restored["keys_restored"], serde_json::json!([kept.clone()]));
+    assert_eq!(
+        restored["keys_kept_destroyed"],
+        serde_json::json!([gone.clone()])
+    );
+    assert!(keys.join(format!("{kept}.key")).exists());
+    assert!(!keys.join(format!("{gone}.key")).exists());
+    assert_eq!(
+        record_in(&app, &kept, "kept").await.as_deref(),
+        Some("kept")
+    );
+    assert_eq!(
+        record_in(&app, &gone, "gone").await,
+        None,
+        "B stays unreadable"
+    );
+
+    // Without its keyring backup, a restore refuses and says what is missing.
+    std::fs::remove_dir_all(app.data_dir().join("keyring-backups").join(&id)).unwrap();
+    let refused = run(&app, &["restore", &id]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("keyring backup"));
+}
+
+#[tokio::test]
+async fn a_backup_taken_under_write_load_restores_consistently_in_the_drill() {
+    let app = spawn_app().await;
+    if app.config().database_url.is_some() {
+        return; // SQLite only: PostgreSQL is backed up with pgBackRest.
+    }
+    let clinic = app.add_clinic("A").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (store, keyring, clinic, stop) = (
+            app.store().clone(),
+            app.state().keyring.clone(),
+            clinic.clone(),
+            stop.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let fields = enshin_store::registry::PatientFields {
+                    family_name: "負荷".into(),
+                    given_name: format!("{w}-{n}"),
+                    family_name_kana: "フカ".into(),
+                    given_name_kana: "テスト".into(),
+                    birth_date: "1950-01-01".into(),
+                    ..Default::default()
+                };
+                store
+                    .add_clinic_patient(&keyring, &format!("load-{w}-{n}"), &clinic, &fields, 0)
+                    .await
+                    .unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    // Requests keep the access log busy too.
+    let client = app.client();
+    let busy = {
+        let url = app.patient_url("/api/v1/me");
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = client.get(&url).send().await;
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let made = {
+        let mut cmd = enshin(&app.data_dir());
+        cmd.env("ENSHIN_DATA_DIR", app.data_dir())
+            .args(["backup", "now", "--json"]);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap()
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut written = 0;
+    for w in writers {
+        written += w.await.unwrap();
+    }
+    busy.await.unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(written > 0);
+
+    let drill = run(&app, &["backup", "drill", "--json"]);
+    assert!(
+        drill.status.success(),
+        "{}",
+        String::from_utf8_lossy(&drill.stdout)
+    );
+    let report = json_of(&drill);
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["integrity"], "ok");
+    assert_eq!(report["access_log_ok"], true);
+    assert!(report["access_log_entries"].as_u64().unwrap() > 0);
+    assert!(report["rto_ms"].as_i64().unwrap() >= 0 && report["rpo_ms"].as_i64().unwrap() >= 0);
+    let patients = report["clinics"][0]["patients"].as_i64().unwrap();
+    assert!(
+        patients > 0 && patients <= written as i64,
+        "{patients} of {written} written"
+    );
 }
