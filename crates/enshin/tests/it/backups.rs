@@ -40,7 +40,7 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
-async fn health(app: &TestApp) -> Value {
+async fn healthz(app: &TestApp) -> Value {
     app.client()
         .get(app.patient_url("/healthz"))
         .send()
@@ -175,7 +175,7 @@ async fn a_backup_is_encrypted_kept_apart_from_its_keys_and_damage_is_found() {
     );
 
     // /healthz and the metrics show the newest backup; a failed attempt shows until a success.
-    let health = health(&app).await;
+    let health = healthz(&app).await;
     assert_eq!(health["backup"]["last"], second_id.as_str());
     assert_eq!(health["backup"]["failing"], false);
     let mut failing = enshin(&app.data_dir());
@@ -196,7 +196,7 @@ async fn a_backup_is_encrypted_kept_apart_from_its_keys_and_damage_is_found() {
     assert!(metrics.contains("enshin_backup_failing 1"), "{metrics}");
     assert!(metrics.contains("enshin_backup_age_seconds "));
     assert!(run(&app, &["backup", "now"]).status.success());
-    let health = health(&app).await;
+    let health = healthz(&app).await;
     assert_eq!(health["backup"]["failing"], false);
 
     let unknown = run(&app, &["backup", "verify", "20990101T000000.000Z"]);
