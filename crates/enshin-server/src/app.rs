@@ -327,6 +327,10 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
         stopped.clone(),
     ));
     tasks.push(crate::reminders::spawn(state.clone(), stopped.clone()));
+    tasks.extend(crate::backup::spawn_schedule(
+        config.clone(),
+        stopped.clone(),
+    ));
     tasks.push(tokio::spawn(clinic_tls.keep_current(
         store.clone(),
         ca,

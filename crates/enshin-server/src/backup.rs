@@ -859,3 +859,55 @@ pub fn state(dir: &Path) -> BackupState {
         failed_at,
     }
 }
+
+/// Deletes the oldest backups beyond `keep`, each with its keyring backup; returns their names.
+pub fn prune(config: &Config, keep: usize) -> Result<Vec<String>, BackupError> {
+    let listed = list(config)?;
+    let excess = listed.len().saturating_sub(keep);
+    let mut removed = Vec::new();
+    for old in listed.into_iter().take(excess) {
+        let dir = config.backup_dir.join(&old.id);
+        fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+        let keys = config.keyring_backup_dir.join(&old.id);
+        if keys.is_dir() {
+            fs::remove_dir_all(&keys).map_err(io_err(&keys))?;
+        }
+        removed.push(old.id);
+    }
+    Ok(removed)
+}
+
+/// The scheduled backups of a `serve` on the embedded default: one every `backup_interval`,
+/// then the oldest beyond `backup_keep` are deleted; a failure is logged and shows in `/healthz`.
+pub fn spawn_schedule(
+    config: Config,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let interval = config.backup_interval?;
+    if config.database_url.is_some() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                _ = stop.changed() => break,
+            }
+            if *stop.borrow() {
+                break;
+            }
+            match backup_now(&config).await {
+                Ok(made) => {
+                    tracing::info!(backup = %made.id, took_ms = made.took_ms, "backup taken");
+                    if let Err(error) = prune(&config, config.backup_keep) {
+                        tracing::error!(%error, "old backups could not be deleted");
+                    }
+                }
+                Err(error) => {
+                    record_failure(&config);
+                    tracing::error!(%error, "backup failed");
+                }
+            }
+        }
+    }))
+}

@@ -49,6 +49,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "directory of the keyring backups, kept apart from the data backups (default data_dir/keyring-backups)",
     ),
     (
+        "backup_interval_secs",
+        "seconds between the backups serve takes of the embedded default (0: none, e.g. when cron runs enshin backup now)",
+    ),
+    (
+        "backup_keep",
+        "how many backups (and their keyring backups) to keep; older ones are deleted after each scheduled backup",
+    ),
+    (
         "server_names",
         "DNS names and addresses in the generated server certificate, comma-separated",
     ),
@@ -182,6 +190,10 @@ pub struct Config {
     pub backup_dir: PathBuf,
     /// Keyring backups, apart from the data backups.
     pub keyring_backup_dir: PathBuf,
+    /// Time between scheduled backups; `None`: serve takes none.
+    pub backup_interval: Option<Duration>,
+    /// Backups kept by the schedule.
+    pub backup_keep: usize,
     /// Names in the generated server certificate.
     pub server_names: Vec<String>,
     /// Time allowed for a TLS handshake.
@@ -621,6 +633,21 @@ impl Layers {
                 &within("keyring-backups"),
                 path,
             )?,
+            backup_interval: self.parse("backup_interval_secs", "3600", |s| {
+                match s.parse::<u64>() {
+                    Ok(0) => Ok(None),
+                    Ok(n) if n <= 7 * 86_400 => Ok(Some(Duration::from_secs(n))),
+                    _ => Err(format!(
+                        "\"{s}\" is not a number of seconds from 0 (off) to 604800"
+                    )),
+                }
+            })?,
+            backup_keep: self.parse("backup_keep", "48", |s| match s.parse::<usize>() {
+                Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+                _ => Err(format!(
+                    "\"{s}\" is not a number of backups from 1 to 10000"
+                )),
+            })?,
             server_names: self.parse("server_names", "localhost,127.0.0.1,::1", |s| {
                 let names: Vec<String> = s
                     .split(',')

@@ -50,6 +50,12 @@ struct KeyFlags {
     /// Keyring backups, apart from the data backups [default: DATA_DIR/keyring-backups]
     #[arg(long, global = true, value_name = "DIR")]
     keyring_backup_dir: Option<String>,
+    /// Seconds between scheduled backups; 0: none [default: 3600]
+    #[arg(long, global = true, value_name = "SECS")]
+    backup_interval_secs: Option<String>,
+    /// Backups kept by the schedule [default: 48]
+    #[arg(long, global = true, value_name = "N")]
+    backup_keep: Option<String>,
     /// Names for the generated server certificate [default: localhost,127.0.0.1,::1]
     #[arg(long, global = true, value_name = "NAMES")]
     server_names: Option<String>,
@@ -116,7 +122,7 @@ struct KeyFlags {
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 30] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 32] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -127,6 +133,8 @@ impl KeyFlags {
             ("keyring_dir", self.keyring_dir),
             ("backup_dir", self.backup_dir),
             ("keyring_backup_dir", self.keyring_backup_dir),
+            ("backup_interval_secs", self.backup_interval_secs),
+            ("backup_keep", self.backup_keep),
             ("server_names", self.server_names),
             (
                 "tls_handshake_timeout_secs",
@@ -326,6 +334,8 @@ mod tests {
             keyring_dir: None,
             backup_dir: None,
             keyring_backup_dir: None,
+            backup_interval_secs: None,
+            backup_keep: None,
             server_names: None,
             tls_handshake_timeout_secs: None,
             shutdown_grace_secs: None,

@@ -454,3 +454,55 @@ async fn a_backup_taken_under_write_load_restores_consistently_in_the_drill() {
         "{patients} of {written} written"
     );
 }
+
+#[tokio::test]
+async fn serve_backs_up_on_its_schedule_and_keeps_the_newest() {
+    let mut app = enshin_testkit::spawn_app_with(|layers| {
+        layers.flag("backup_interval_secs", "1".into());
+        layers.flag("backup_keep", "2".into());
+    })
+    .await;
+    let backups = app.data_dir().join("backups");
+    let keyrings = app.data_dir().join("keyring-backups");
+    if app.config().database_url.is_some() {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert!(!backups.exists(), "PostgreSQL is backed up by pgBackRest");
+        return;
+    }
+    let listed = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut settled = false;
+    for _ in 0..300 {
+        let now = listed(&backups);
+        seen.extend(now.iter().cloned());
+        if seen.len() >= 4 && now.len() == 2 && listed(&keyrings).len() == 2 {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        settled,
+        "seen {seen:?}, now {:?} / {:?}",
+        listed(&backups),
+        listed(&keyrings)
+    );
+    // Stopped, so that no scheduled backup or pruning runs beside the check.
+    app.stop_server().await;
+    let verified = run(&app, &["backup", "verify"]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+}
