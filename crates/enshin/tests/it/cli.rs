@@ -81,6 +81,42 @@ impl Served {
         served
     }
 
+    /// A second `serve` on the same PostgreSQL database, with its own data directory holding
+    /// copies of what instances share (service CA, master key, keyring) and its own access-log
+    /// writer key, lock and outbox.
+    pub(crate) async fn beside(first: &Served) -> Self {
+        fn copy_dir(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                // fs::copy keeps the mode bits, so the secrets stay 0600.
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        copy_dir(&first.data_dir.join("pki"), &data_dir.join("pki"));
+        copy_dir(&first.data_dir.join("keys"), &data_dir.join("keys"));
+        std::fs::copy(
+            first.data_dir.join("master.key"),
+            data_dir.join("master.key"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let child = spawn_serve(dir.path(), &data_dir, first._db.as_ref(), &[]);
+        let mut served = Self {
+            extra: Vec::new(),
+            child,
+            dir,
+            data_dir,
+            ports: Value::Null,
+            _db: None,
+        };
+        served.ports = served.ready().await;
+        served
+    }
+
     /// Starts `serve` again on the same directories, after the previous process has ended.
     pub(crate) async fn restart(&mut self) {
         self.child = spawn_serve(
