@@ -12,7 +12,9 @@
 //! `signal`: signalling round trips between two instances through the bus (see signal.rs).
 //! `records`: drafting, finalising and amending visit notes, and verifying every chain (see
 //! records.rs).
+//! `backup`: backup, verify and drill of a registry of N records (see backups.rs).
 
+mod backups;
 mod booking;
 mod load;
 mod monitoring;
@@ -272,9 +274,10 @@ async fn main() {
         Some("ingest") => monitoring::ingest(number(5, 60)).await,
         Some("signal") => signal::signal(number(1_000, 20_000)).await,
         Some("records") => records::records(number(300, 5_000)).await,
+        Some("backup") => backups::backups(number(20_000, 1_000_000)).await,
         _ => {
             eprintln!(
-                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds] | signal [rounds] | records [visits]"
+                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds] | signal [rounds] | records [visits] | backup [patients]"
             );
             std::process::exit(2);
         }

@@ -128,6 +128,14 @@ pub async fn offer(
             "there is no draft to offer; save the plan first",
         ));
     };
+    // Offering the current version again would only ask the patient to agree twice.
+    if record.versions.last().is_some_and(|v| &v.items == items) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "plan_unchanged",
+            "the draft is the same as the current version; change an item before offering it",
+        ));
+    }
     plan::offerable(items).map_err(|blank| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

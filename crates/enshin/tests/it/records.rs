@@ -466,6 +466,11 @@ async fn a_plan_is_offered_complete_agreed_per_version_and_gates_the_call() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(plan["current_version"], 1);
     assert_eq!(plan["agreed"], false);
+    // The same items again are not a new version.
+    doctor(&app, &v, Method::PUT, &path, Some(full_plan())).await;
+    let (status, body) = doctor(&app, &v, Method::POST, &format!("{path}/offer"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "plan_unchanged");
     let plan_id = plan["id"].as_str().unwrap().to_owned();
 
     // The patient sees exactly the offered version and agrees to it.
