@@ -162,6 +162,15 @@ fn note_of(keyring: &Keyring, row: &AnyRow) -> Result<Note, RecordStoreError> {
     })
 }
 
+/// What a list of notes is selected by.
+#[derive(Debug, Clone, Copy)]
+enum NoteKey {
+    /// One visit's notes.
+    Visit,
+    /// One patient's notes.
+    Patient,
+}
+
 /// A draft to save: a new note or an existing one still in draft.
 #[derive(Debug, Clone)]
 pub struct DraftNote<'a> {
@@ -492,6 +501,29 @@ impl Store {
         rows.iter().map(stored_link).collect()
     }
 
+    /// A clinic's notes of the visit or patient `id` (as `key` says), oldest first.
+    async fn notes_by(
+        &self,
+        keyring: &Keyring,
+        clinic_id: &str,
+        key: NoteKey,
+        id: &str,
+    ) -> Result<Vec<Note>, RecordStoreError> {
+        let column = match key {
+            NoteKey::Visit => "appointment_id",
+            NoteKey::Patient => "clinic_patient_id",
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {NOTE_COLUMNS} FROM visit_notes WHERE clinic_id = $1 AND {column} = $2 \
+             ORDER BY created_at, id"
+        )))
+        .bind(clinic_id)
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| note_of(keyring, r)).collect()
+    }
+
     /// The notes of a visit, oldest first (at most one is not marked in error).
     pub async fn visit_notes(
         &self,
@@ -499,15 +531,8 @@ impl Store {
         clinic_id: &str,
         appointment_id: &str,
     ) -> Result<Vec<Note>, RecordStoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {NOTE_COLUMNS} FROM visit_notes WHERE clinic_id = $1 AND appointment_id = $2 \
-             ORDER BY created_at, id"
-        )))
-        .bind(clinic_id)
-        .bind(appointment_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(|r| note_of(keyring, r)).collect()
+        self.notes_by(keyring, clinic_id, NoteKey::Visit, appointment_id)
+            .await
     }
 
     /// The notes of a patient at a clinic, oldest first.
@@ -517,15 +542,8 @@ impl Store {
         clinic_id: &str,
         clinic_patient_id: &str,
     ) -> Result<Vec<Note>, RecordStoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {NOTE_COLUMNS} FROM visit_notes WHERE clinic_id = $1 AND clinic_patient_id = $2 \
-             ORDER BY created_at, id"
-        )))
-        .bind(clinic_id)
-        .bind(clinic_patient_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(|r| note_of(keyring, r)).collect()
+        self.notes_by(keyring, clinic_id, NoteKey::Patient, clinic_patient_id)
+            .await
     }
 
     /// Saves a draft: creates the note, or updates it while it is still a draft. `Changed` when
@@ -738,8 +756,15 @@ impl Store {
             items,
             by,
         } = *d;
-        let existing = self.plan(keyring, clinic_id, clinic_patient_id).await?;
-        let id = existing.as_ref().map_or(new_id, |p| p.id.as_str());
+        // Only the id is needed here: the draft is replaced unread.
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM care_plans WHERE clinic_id = $1 AND clinic_patient_id = $2",
+        )
+        .bind(clinic_id)
+        .bind(clinic_patient_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let id = existing.as_deref().unwrap_or(new_id);
         let sealed = seal(keyring, &draft_ctx(RecordKind::Plan, clinic_id, id), items)?;
         if existing.is_some() {
             sqlx::query(
