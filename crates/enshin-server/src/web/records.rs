@@ -952,7 +952,11 @@ async fn my_plans_view(
             Ok(s) => zone(&s),
             Err(e) => return page.error(Some(auth), &e),
         };
-        let names = HashMap::new();
+        // Plans are signed by doctors; the patient sees their names, as on the booking pages.
+        let names: HashMap<String, String> = match state.store.doctors(&p.clinic_id).await {
+            Ok(doctors) => doctors.into_iter().map(|d| (d.id, d.name)).collect(),
+            Err(e) => return page.error(Some(auth), &ApiError::unavailable(&e)),
+        };
         let shown = Shown {
             r: t.r,
             b: t.b,

@@ -788,6 +788,24 @@ async fn the_record_pages_write_show_and_print_what_the_api_keeps() {
     assert_eq!(agreed.status, StatusCode::SEE_OTHER);
     let mine = phone.get("/plans").await;
     assert!(mine.body.contains("同意済み") && !mine.body.contains("この診療計画に同意する"));
+    // A new version: the agreed one moves to "earlier versions", signed by the doctor's name.
+    let mut changed = full_plan();
+    changed["schedule"] = json!("2週間に1回");
+    let path = format!("/api/v1/patients/{}/plan", v.record);
+    doctor(&app, &v, Method::PUT, &path, Some(changed)).await;
+    let (status, _) = doctor(&app, &v, Method::POST, &format!("{path}/offer"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mine = phone.get("/plans").await;
+    assert!(mine.body.contains("以前の版") && mine.body.contains("この診療計画に同意する"));
+    assert!(
+        !mine.body.contains(&v.doctor.id),
+        "the patient sees names, not account ids"
+    );
+    let csrf = mine.csrf();
+    let agreed = phone
+        .post(&action, &[("csrf", &csrf), ("version", "2")])
+        .await;
+    assert_eq!(agreed.status, StatusCode::SEE_OTHER);
 
     // The note: identity, draft, finalise, then an amendment without a reason keeps the text.
     let note = format!("/visits/{}/note", v.appointment);
