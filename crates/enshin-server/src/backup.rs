@@ -607,6 +607,15 @@ fn merge_keyring(config: &Config, dir: &Path) -> Result<(Vec<String>, Vec<String
     let (_, manifest) = read_manifest(dir)?;
     let (mut restored, mut destroyed) = (Vec::new(), Vec::new());
     for f in &manifest.files {
+        // A tombstone comes back too, so a destroyed key reads as destroyed, not as missing.
+        if f.name.ends_with(".destroyed") {
+            let target = live.join(&f.name);
+            if !target.exists() {
+                let bytes = fs::read(dir.join(&f.stored)).map_err(io_err(dir))?;
+                write_new_private(&target, &bytes).map_err(io_err(&target))?;
+            }
+            continue;
+        }
         let Some(clinic) = f.name.strip_suffix(".key") else {
             continue;
         };

@@ -360,6 +360,20 @@ async fn the_keyring_comes_back_but_a_destroyed_key_stays_destroyed() {
         "B stays unreadable"
     );
 
+    // A later backup holds B's tombstone: after losing the whole keyring, a restore brings back
+    // A's key and B's tombstone, never B's key.
+    let later = json_of(&run(&app, &["backup", "now", "--json"]));
+    std::fs::remove_dir_all(&keys).unwrap();
+    let again = run(&app, &["restore", later["id"].as_str().unwrap(), "--json"]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(keys.join(format!("{kept}.key")).exists());
+    assert!(keys.join(format!("{gone}.destroyed")).exists());
+    assert!(!keys.join(format!("{gone}.key")).exists());
+
     // Without its keyring backup, a restore refuses and says what is missing.
     std::fs::remove_dir_all(app.data_dir().join("keyring-backups").join(&id)).unwrap();
     let refused = run(&app, &["restore", &id]);
