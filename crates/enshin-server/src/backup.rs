@@ -130,6 +130,12 @@ pub struct Listed {
     pub keyring: bool,
 }
 
+/// The backup key of this deployment, derived from its master key.
+fn backup_key(config: &Config) -> Result<BackupKey, BackupError> {
+    BackupKey::derive(&load_master_key(&config.master_key_file)?)
+        .map_err(|e| BackupError::Stream(e.into()))
+}
+
 /// The name of a backup taken at `ms`: UTC, sortable, safe in a path.
 fn backup_id(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
@@ -284,8 +290,7 @@ pub async fn backup_now(config: &Config) -> Result<Made, BackupError> {
         return Err(BackupError::Postgres);
     }
     let started = now_ms();
-    let key = BackupKey::derive(&load_master_key(&config.master_key_file)?)
-        .map_err(|e| BackupError::Stream(e.into()))?;
+    let key = backup_key(config)?;
     let id = backup_id(started);
     let root = &config.backup_dir;
     create_private_dir(root).map_err(io_err(root))?;
@@ -427,8 +432,7 @@ pub async fn verify(
     config: &Config,
     id: Option<&str>,
 ) -> Result<Vec<(String, Vec<String>)>, BackupError> {
-    let key = BackupKey::derive(&load_master_key(&config.master_key_file)?)
-        .map_err(|e| BackupError::Stream(e.into()))?;
+    let key = backup_key(config)?;
     let ids: Vec<String> = match id {
         Some(id) => {
             if !list(config)?.iter().any(|l| l.id == id) {
@@ -668,9 +672,7 @@ pub async fn restore(
     if !keyring_dir.is_dir() {
         return Err(RestoreError::NoKeyring(keyring_dir));
     }
-    let key =
-        BackupKey::derive(&load_master_key(&config.master_key_file).map_err(BackupError::from)?)
-            .map_err(|e| BackupError::Stream(e.into()))?;
+    let key = backup_key(config)?;
     let dir = config.backup_dir.join(&chosen.id);
     let mut names = vec!["enshin.db"];
     if access_log {
@@ -760,9 +762,7 @@ pub async fn drill(config: &Config) -> Result<Drill, RestoreError> {
             problems: problems.join("; "),
         });
     }
-    let key =
-        BackupKey::derive(&load_master_key(&config.master_key_file).map_err(BackupError::from)?)
-            .map_err(|e| BackupError::Stream(e.into()))?;
+    let key = backup_key(config)?;
     let scratch = std::env::temp_dir().join(format!("enshin-drill-{}", backup_id(started)));
     create_private_dir(&scratch).map_err(|e| io_err(&scratch)(e))?;
     let dir = config.backup_dir.join(&chosen.id);

@@ -8,6 +8,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::Store;
 use crate::db::Backend;
+use crate::db::is_unique_violation;
 
 /// An appointment to make.
 #[derive(Debug, Clone)]
@@ -118,10 +119,6 @@ fn appointment_of(r: &sqlx::any::AnyRow) -> Result<Appointment, sqlx::Error> {
             .ok_or_else(|| sqlx::Error::Decode("stored state unknown".into()))?,
         updated_at: r.try_get(12)?,
     })
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 /// Takes the doctor's booking lock for the rest of the transaction and tells whether another

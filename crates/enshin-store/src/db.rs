@@ -202,6 +202,11 @@ impl Store {
     }
 }
 
+/// Whether a statement failed on a unique constraint (a race another writer won).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
 /// `VACUUM INTO` for the SQLite stores (main and access log).
 pub(crate) async fn snapshot(
     pool: &AnyPool,

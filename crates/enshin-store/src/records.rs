@@ -16,6 +16,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::Store;
+use crate::db::is_unique_violation;
 use crate::keyring::{Keyring, KeyringError};
 
 /// Why a record operation failed.
@@ -39,10 +40,6 @@ fn decode_error(what: &str) -> RecordStoreError {
     RecordStoreError::Database(sqlx::Error::Decode(
         format!("stored {what} unreadable").into(),
     ))
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 fn seal<T: Serialize>(
