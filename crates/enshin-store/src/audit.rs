@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migration, MigrationType};
 use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 
 use crate::{Backend, StoreError};
@@ -144,7 +144,16 @@ impl AuditStore {
                     .max_connections(1)
                     .connect(url)
                     .await?;
-                setup.execute("CREATE SCHEMA IF NOT EXISTS audit").await?;
+                // Created only when missing: in production the schema owner made it and the
+                // service role may not create schemas (deploy/postgresql/roles.sql).
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'audit')",
+                )
+                .fetch_one(&setup)
+                .await?;
+                if !exists {
+                    setup.execute("CREATE SCHEMA audit").await?;
+                }
                 setup.close().await;
                 options
                     .max_connections(8)
@@ -189,10 +198,7 @@ impl AuditStore {
                 )
             })
             .collect();
-        Migrator::with_migrations(migrations)
-            .run(&self.pool)
-            .await?;
-        Ok(())
+        crate::db::apply(&self.pool, migrations).await
     }
 
     /// Checks that the store answers.

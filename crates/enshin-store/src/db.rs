@@ -20,6 +20,15 @@ pub enum StoreError {
     /// A migration failed or the recorded migrations do not match this build.
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Migrations are pending and this database role may not change the schema (the service
+    /// role in production): the schema owner must run `enshin migrate` first.
+    #[error(
+        "{pending} database migration(s) pending and this database user may not apply them: run `enshin migrate` with the schema owner's database URL first (deploy/postgresql/README.md)"
+    )]
+    MigrationNotPermitted {
+        /// How many migrations this build has that the database lacks.
+        pending: usize,
+    },
 }
 
 /// Which database engine a store talks to.
@@ -63,6 +72,43 @@ impl Backend {
             Self::Sqlite => "sqlite",
             Self::Postgres => "postgres",
         }
+    }
+}
+
+/// Applies what `migrations` has and the database lacks. A database already up to date is only
+/// read, so a role without schema rights (the service role in production) starts on it; one with
+/// pending migrations goes through sqlx's migrator, which also refuses a changed or unknown one.
+pub(crate) async fn apply(pool: &AnyPool, migrations: Vec<Migration>) -> Result<(), StoreError> {
+    // Unreadable (no table yet, or no right to read it) means unknown: let the migrator decide.
+    let recorded: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success = $1")
+            .bind(true)
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
+    let pending = migrations
+        .iter()
+        .filter(|m| {
+            !recorded
+                .iter()
+                .any(|(v, sum)| *v == m.version && sum.as_slice() == &*m.checksum)
+        })
+        .count();
+    if pending == 0 && recorded.len() == migrations.len() {
+        return Ok(());
+    }
+    match Migrator::with_migrations(migrations).run(pool).await {
+        Err(
+            sqlx::migrate::MigrateError::Execute(e)
+            | sqlx::migrate::MigrateError::ExecuteMigration(e, _),
+        ) if e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "42501") =>
+        {
+            Err(StoreError::MigrationNotPermitted { pending })
+        }
+        other => Ok(other?),
     }
 }
 
@@ -138,9 +184,7 @@ impl Store {
                 )
             })
             .collect();
-        Migrator::with_migrations(migrations)
-            .run(&self.pool)
-            .await?;
+        apply(&self.pool, migrations).await?;
         let rows = sqlx::query(
             "SELECT version, description FROM _sqlx_migrations WHERE success = $1 ORDER BY version",
         )

@@ -312,6 +312,10 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
         say!("applied {:04}_{}", m.version, m.description);
     }
     say!("schema version {}", applied.last().map_or(0, |m| m.version));
+    let audit = enshin_store::audit::AuditStore::connect(&config.audit_database_url()).await?;
+    audit.migrate().await?;
+    audit.close().await;
+    say!("access log schema up to date");
     Ok(())
 }
 

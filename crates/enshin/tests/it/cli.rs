@@ -24,22 +24,22 @@ pub(crate) fn enshin(dir: &Path) -> Command {
     cmd
 }
 
-pub(crate) fn loopback(cmd: &mut Command, data_dir: &Path, db: Option<&TestDatabase>) {
+pub(crate) fn loopback(cmd: &mut Command, data_dir: &Path, db_url: Option<&str>) {
     cmd.env("ENSHIN_DATA_DIR", data_dir)
         .env("ENSHIN_PATIENT_ADDR", "127.0.0.1:0")
         .env("ENSHIN_CLINIC_ADDR", "127.0.0.1:0")
         .env("ENSHIN_OPERATOR_ADDR", "127.0.0.1:0")
         .env("ENSHIN_MIN_FREE_SPACE_MB", "1")
         .env("ENSHIN_SHUTDOWN_GRACE_SECS", "5");
-    if let Some(db) = db {
-        cmd.env("ENSHIN_DATABASE_URL", &db.url);
+    if let Some(url) = db_url {
+        cmd.env("ENSHIN_DATABASE_URL", url);
     }
 }
 
 /// Spawns `enshin serve` on loopback with stdout and stderr going to files in `dir`.
-fn spawn_serve(dir: &Path, data_dir: &Path, db: Option<&TestDatabase>, extra: &[&str]) -> Child {
+fn spawn_serve(dir: &Path, data_dir: &Path, db_url: Option<&str>, extra: &[&str]) -> Child {
     let mut cmd = enshin(dir);
-    loopback(&mut cmd, data_dir, db);
+    loopback(&mut cmd, data_dir, db_url);
     cmd.arg("serve")
         .args(extra)
         .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
@@ -55,6 +55,7 @@ pub(crate) struct Served {
     pub(crate) data_dir: PathBuf,
     pub(crate) ports: Value,
     pub(crate) _db: Option<TestDatabase>,
+    db_url: Option<String>,
     extra: Vec<&'static str>,
 }
 
@@ -68,7 +69,8 @@ impl Served {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let db = TestDatabase::create().await;
-        let child = spawn_serve(dir.path(), &data_dir, db.as_ref(), extra);
+        let db_url = db.as_ref().map(|db| db.url.clone());
+        let child = spawn_serve(dir.path(), &data_dir, db_url.as_deref(), extra);
         let mut served = Self {
             extra: extra.to_vec(),
             child,
@@ -76,9 +78,33 @@ impl Served {
             data_dir,
             ports: Value::Null,
             _db: db,
+            db_url,
         };
         served.ports = served.ready().await;
         served
+    }
+
+    /// `serve` on a database the caller made (and migrated).
+    pub(crate) async fn start_on(db_url: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let child = spawn_serve(dir.path(), &data_dir, Some(db_url), &[]);
+        let mut served = Self {
+            extra: Vec::new(),
+            child,
+            dir,
+            data_dir,
+            ports: Value::Null,
+            _db: None,
+            db_url: Some(db_url.to_owned()),
+        };
+        served.ports = served.ready().await;
+        served
+    }
+
+    /// The database URL `serve` was given (None: the embedded default).
+    pub(crate) fn db_url(&self) -> Option<&str> {
+        self.db_url.as_deref()
     }
 
     /// A second `serve` on the same PostgreSQL database, with its own data directory holding
@@ -104,7 +130,7 @@ impl Served {
         )
         .unwrap();
         std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let child = spawn_serve(dir.path(), &data_dir, first._db.as_ref(), &[]);
+        let child = spawn_serve(dir.path(), &data_dir, first.db_url(), &[]);
         let mut served = Self {
             extra: Vec::new(),
             child,
@@ -112,6 +138,7 @@ impl Served {
             data_dir,
             ports: Value::Null,
             _db: None,
+            db_url: first.db_url.clone(),
         };
         served.ports = served.ready().await;
         served
@@ -122,7 +149,7 @@ impl Served {
         self.child = spawn_serve(
             self.dir.path(),
             &self.data_dir,
-            self._db.as_ref(),
+            self.db_url.as_deref(),
             &self.extra,
         );
         self.ports = self.ready().await;
@@ -308,7 +335,7 @@ async fn restart_reuses_what_exists_and_sigint_also_stops() {
 async fn a_second_serve_on_the_same_data_dir_refuses_and_cli_commands_still_work() {
     let served = Served::start().await;
     let mut cmd = enshin(served.dir.path());
-    loopback(&mut cmd, &served.data_dir, served._db.as_ref());
+    loopback(&mut cmd, &served.data_dir, served.db_url());
     let second = cmd.arg("serve").output().unwrap();
     assert_eq!(second.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&second.stderr);
@@ -319,7 +346,7 @@ async fn a_second_serve_on_the_same_data_dir_refuses_and_cli_commands_still_work
     );
 
     let mut cmd = enshin(served.dir.path());
-    loopback(&mut cmd, &served.data_dir, served._db.as_ref());
+    loopback(&mut cmd, &served.data_dir, served.db_url());
     let migrate = cmd.arg("migrate").output().unwrap();
     assert!(
         migrate.status.success(),
@@ -475,7 +502,7 @@ async fn an_interrupted_first_start_recovers_or_says_what_to_do() {
     served.child.wait().unwrap();
     std::fs::remove_file(data.join("pki/ca.crt")).unwrap();
     let mut cmd = enshin(served.dir.path());
-    loopback(&mut cmd, &data, served._db.as_ref());
+    loopback(&mut cmd, &data, served.db_url());
     let output = cmd.arg("serve").output().unwrap();
     expect_start_failure(&output, "ca.key exists without ca.crt beside it");
 }

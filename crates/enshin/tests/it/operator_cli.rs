@@ -12,7 +12,7 @@ use crate::cli::{Served, enshin, loopback};
 /// Runs an enshin command against the served instance, with `stdin` piped in.
 pub(crate) fn run(served: &Served, args: &[&str], stdin: &str) -> Output {
     let mut cmd = enshin(served.dir.path());
-    loopback(&mut cmd, &served.data_dir, served._db.as_ref());
+    loopback(&mut cmd, &served.data_dir, served.db_url());
     let mut child = cmd
         .args(args)
         .stdin(Stdio::piped())
