@@ -204,6 +204,33 @@ impl Served {
         response.status().as_u16()
     }
 
+    /// Registers a patient through the API and logs them in; returns the session token.
+    pub(crate) async fn patient_token(&self, login_id: &str) -> String {
+        let client = self.client();
+        let registered = client
+            .post(self.url("patient", "/api/v1/patients"))
+            .json(&serde_json::json!({
+                "login_id": login_id, "password": "Blue-Kettle-42", "email": "p@mail.test",
+                "family_name": "稼働", "given_name": "花子", "family_name_kana": "カドウ",
+                "given_name_kana": "ハナコ", "birth_date": "1958-03-03",
+                "terms_version": enshin_server::patients::TERMS_VERSION,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), reqwest::StatusCode::CREATED);
+        let session: Value = client
+            .post(self.url("patient", "/api/v1/session"))
+            .json(&serde_json::json!({ "login_id": login_id, "password": "Blue-Kettle-42" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        session["token"].as_str().unwrap().to_owned()
+    }
+
     pub(crate) fn client(&self) -> reqwest::Client {
         https_client(
             &std::fs::read_to_string(self.data_dir.join("pki/ca.crt")).unwrap(),

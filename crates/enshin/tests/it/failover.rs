@@ -156,28 +156,7 @@ async fn the_service_role_is_fenced_and_a_standby_promotion_loses_no_acknowledge
     assert_ne!(untrusted, app);
     assert!(sqlx::PgConnection::connect(&untrusted).await.is_err());
     let client = served.client();
-    let registered = client
-        .post(served.url("patient", "/api/v1/patients"))
-        .json(&json!({
-            "login_id": "failover", "password": "Blue-Kettle-42", "email": "p@mail.test",
-            "family_name": "切替", "given_name": "花子", "family_name_kana": "キリカエ",
-            "given_name_kana": "ハナコ", "birth_date": "1958-03-03",
-            "terms_version": enshin_server::patients::TERMS_VERSION,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), StatusCode::CREATED);
-    let session: Value = client
-        .post(served.url("patient", "/api/v1/session"))
-        .json(&json!({ "login_id": "failover", "password": "Blue-Kettle-42" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap().to_owned();
+    let token = served.patient_token("failover").await;
 
     // LOG-2 and the schema: what the service role is refused by the database itself.
     for (sql, what) in [

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use enshin_store::audit::AuditStore;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cli::Served;
 
@@ -23,28 +23,7 @@ async fn two_instances_share_sessions_and_a_kill_9_loses_no_acknowledged_write()
     };
     let second = Served::beside(&first).await;
     let client = first.client();
-    let registered = client
-        .post(first.url("patient", "/api/v1/patients"))
-        .json(&json!({
-            "login_id": "two.instances", "password": "Blue-Kettle-42", "email": "p@mail.test",
-            "family_name": "二重", "given_name": "稼働", "family_name_kana": "ニジュウ",
-            "given_name_kana": "カドウ", "birth_date": "1960-05-05",
-            "terms_version": enshin_server::patients::TERMS_VERSION,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), StatusCode::CREATED);
-    let session: Value = client
-        .post(second.url("patient", "/api/v1/session"))
-        .json(&json!({ "login_id": "two.instances", "password": "Blue-Kettle-42" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap().to_owned();
+    let token = first.patient_token("two.instances").await;
     for served in [&first, &second] {
         let mine = client
             .get(served.url("patient", "/api/v1/readings"))
