@@ -10,6 +10,7 @@ pub mod code;
 pub mod crypto;
 pub mod emergency;
 pub mod encoding;
+pub mod exit;
 pub mod grant;
 pub mod invitation;
 pub mod letters;

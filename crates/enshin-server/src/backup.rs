@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use enshin_core::crypto::stream::{self, BackupKey, StreamError};
 use enshin_core::encoding::to_hex;
 use enshin_store::audit::AuditStore;
-use enshin_store::files::{create_private_dir, write_new_private};
+use enshin_store::files::{create_private_dir, write_new_private, write_replace_private};
 use enshin_store::keyring::{KeyringError, load_master_key};
 use enshin_store::{Store, StoreError};
 use flate2::Compression;
@@ -224,6 +224,65 @@ fn write_manifest(key: &BackupKey, dir: &Path, manifest: &Manifest) -> Result<()
     write_new_private(&path, &bytes).map_err(io_err(&path))?;
     let mac = dir.join(MAC);
     write_new_private(&mac, key.mac(&bytes).as_bytes()).map_err(io_err(&mac))
+}
+
+/// Destroys a clinic's wrapped data key in every keyring backup (DATA-5), as the live keyring
+/// does: the file is overwritten and removed, a tombstone takes its place, and the manifest is
+/// rewritten with a new MAC, so `backup verify` still passes and a restore keeps the clinic
+/// destroyed. Returns the keyring backups that held the key.
+pub fn destroy_in_keyring_backups(
+    config: &Config,
+    clinic_id: &str,
+) -> Result<Vec<String>, BackupError> {
+    let key = backup_key(config)?;
+    let root = &config.keyring_backup_dir;
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(root)(e)),
+    };
+    // `.partial` directories are unfinished backups and hold copies too.
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let (key_name, tomb_name) = (format!("{clinic_id}.key"), format!("{clinic_id}.destroyed"));
+    let mut done = Vec::new();
+    for dir in dirs {
+        let key_path = dir.join(&key_name);
+        let Ok(meta) = fs::metadata(&key_path) else {
+            continue;
+        };
+        fs::write(&key_path, vec![0u8; meta.len() as usize]).map_err(io_err(&key_path))?;
+        fs::remove_file(&key_path).map_err(io_err(&key_path))?;
+        let tomb = dir.join(&tomb_name);
+        write_replace_private(&tomb, b"destroyed\n").map_err(io_err(&tomb))?;
+        if let Ok((_, mut manifest)) = read_manifest(&dir) {
+            let (sha256, bytes) = sha256_of(&tomb)?;
+            manifest
+                .files
+                .retain(|f| f.name != key_name && f.name != tomb_name);
+            manifest.files.push(FileEntry {
+                name: tomb_name.clone(),
+                stored: tomb_name.clone(),
+                bytes,
+                sha256,
+            });
+            manifest.files.sort_by(|a, b| a.name.cmp(&b.name));
+            let text = serde_json::to_vec_pretty(&manifest).map_err(|e| io_err(&dir)(e.into()))?;
+            let (path, mac) = (dir.join(MANIFEST), dir.join(MAC));
+            write_replace_private(&path, &text).map_err(io_err(&path))?;
+            write_replace_private(&mac, key.mac(&text).as_bytes()).map_err(io_err(&mac))?;
+        }
+        sync_dir(&dir)?;
+        done.push(
+            dir.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        );
+    }
+    Ok(done)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), BackupError> {

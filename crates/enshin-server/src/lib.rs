@@ -18,6 +18,7 @@ pub mod datadir;
 pub mod demo;
 pub mod emergency;
 pub mod error;
+pub mod exit;
 pub mod grants;
 pub mod health;
 pub mod incident;

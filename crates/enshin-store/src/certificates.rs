@@ -161,10 +161,12 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// Every revoked certificate (for the CRL): serial and revocation time.
+    /// Every revoked certificate (for the CRL): serial and revocation time, with those of
+    /// deleted clinics.
     pub async fn revoked_certificates(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT serial, revoked_at FROM client_certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial",
+            "SELECT serial, revoked_at FROM client_certificates WHERE revoked_at IS NOT NULL \
+             UNION ALL SELECT serial, revoked_at FROM retired_certificates ORDER BY 2, 1",
         )
         .fetch_all(self.pool())
         .await?;

@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod codes;
 pub mod db;
 pub mod emergency;
+pub mod exit;
 pub mod files;
 pub mod grants;
 pub mod keyring;

@@ -53,4 +53,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0018, "reading_withdrawal"),
     (0019, "calls"),
     (0020, "records"),
+    (0021, "clinic_exit"),
 ];

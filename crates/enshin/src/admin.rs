@@ -31,6 +31,9 @@ pub enum ClinicCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A clinic leaves (DATA-5): `--on DATE` gives notice; `--delete`, on or after that date,
+    /// deletes its data, destroys its key everywhere and writes a signed certificate.
+    Terminate(crate::exit::TerminateArgs),
 }
 
 /// Member commands.
@@ -109,19 +112,33 @@ pub async fn clinic(config: &Config, command: ClinicCommand) -> anyhow::Result<(
         }
         ClinicCommand::List { json } => {
             let clinics = store.list_clinics().await?;
+            let terminates: std::collections::HashMap<String, String> = store
+                .terminations()
+                .await?
+                .into_iter()
+                .map(|t| (t.clinic_id, t.effective_on))
+                .collect();
             if json {
                 let list: Vec<_> = clinics
                     .iter()
-                    .map(|c| json!({ "id": c.id, "name": c.name, "created_at_ms": c.created_at, "active_members": c.active_members }))
+                    .map(|c| json!({ "id": c.id, "name": c.name, "created_at_ms": c.created_at, "active_members": c.active_members, "terminates_on": terminates.get(&c.id) }))
                     .collect();
                 say!("{}", serde_json::Value::Array(list));
             } else {
-                say!("{:<36}  {:>7}  NAME", "ID", "MEMBERS");
+                say!("{:<36}  {:>7}  {:<10}  NAME", "ID", "MEMBERS", "TERMINATES");
                 for c in &clinics {
-                    say!("{:<36}  {:>7}  {}", c.id, c.active_members, c.name);
+                    let on = terminates.get(&c.id).map_or("-", String::as_str);
+                    say!(
+                        "{:<36}  {:>7}  {:<10}  {}",
+                        c.id,
+                        c.active_members,
+                        on,
+                        c.name
+                    );
                 }
             }
         }
+        ClinicCommand::Terminate(args) => crate::exit::terminate(config, &store, args).await?,
     }
     store.close().await;
     Ok(())

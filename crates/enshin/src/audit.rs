@@ -63,8 +63,9 @@ impl FilterArgs {
     }
 }
 
-/// Records an operator's reading of the log through the command line's own designated writer.
-async fn record_reading(
+/// Records an operator's command-line action (a reading of the log, a clinic's termination)
+/// through the command line's own designated writer.
+pub(crate) async fn record_cli_action(
     config: &Config,
     store: AuditStore,
     action: &str,
@@ -334,7 +335,7 @@ pub async fn audit(config: &Config, command: AuditCommand) -> anyhow::Result<Exi
                 entries.len(),
                 out.display()
             );
-            record_reading(config, store, "audit_export", ("clinic", clinic)).await?;
+            record_cli_action(config, store, "audit_export", ("clinic", clinic)).await?;
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::CheckProof { file } => {
@@ -479,7 +480,7 @@ async fn run_review(
         say!("\nHTML report: {}", path.display());
     }
     // The review itself is an access to the log and is recorded (LOG-6).
-    record_reading(
+    record_cli_action(
         config,
         store,
         "audit_review",

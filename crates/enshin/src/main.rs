@@ -197,6 +197,9 @@ enum Command {
     Records(records::RecordsCommand),
     /// Apply pending database migrations and print the schema version (safe beside a running serve).
     Migrate,
+    /// Check documents the service signed (deletion certificates).
+    #[command(subcommand)]
+    Verify(exit::VerifyCommand),
 }
 
 /// Writes a line for the operator; a closed stdout is not worth failing over.
@@ -208,6 +211,7 @@ mod admin;
 mod audit;
 mod backup;
 mod certs;
+mod exit;
 mod operators;
 mod records;
 mod serve;
@@ -292,6 +296,7 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|e| e.context("the records could not be read")),
             Command::Migrate => done(migrate(&config).await),
+            Command::Verify(command) => exit::verify(&config, command).await,
         }
     });
     match result {

@@ -75,6 +75,19 @@ impl WriterKey {
     pub fn public_key(&self) -> Vec<u8> {
         self.pair.public_key().as_ref().to_vec()
     }
+
+    /// Signs a document of the service (a deletion certificate); `message` must begin with its
+    /// own format line, so that it can never be taken for a checkpoint.
+    pub fn sign_document(&self, message: &[u8]) -> Vec<u8> {
+        self.pair.sign(message).as_ref().to_vec()
+    }
+}
+
+/// Whether `signature` is `public_key`'s Ed25519 signature over `message`.
+pub fn verify_document(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    UnparsedPublicKey::new(&ED25519, public_key)
+        .verify(message, signature)
+        .is_ok()
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::cli::enshin;
 
-fn run(app: &TestApp, args: &[&str]) -> Output {
+pub(crate) fn run(app: &TestApp, args: &[&str]) -> Output {
     let mut cmd = enshin(&app.data_dir());
     cmd.env("ENSHIN_DATA_DIR", app.data_dir());
     if let Some(url) = &app.config().database_url {

@@ -7,6 +7,7 @@ mod calls;
 mod certs;
 mod cli;
 mod demo;
+mod exit;
 mod failover;
 mod instances;
 mod links;

@@ -33,7 +33,7 @@ pub(crate) fn full_plan() -> Value {
 }
 
 /// `method` on the clinic site as the visit's doctor.
-async fn doctor(
+pub(crate) async fn doctor(
     app: &TestApp,
     v: &OnlineVisit,
     method: Method,

@@ -1,0 +1,167 @@
+//! `enshin clinic terminate` and `enshin verify deletion-certificate`: a clinic leaving the
+//! service (DATA-5), and the check of the certificate that proves it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use clap::{Args, Subcommand};
+use enshin_core::exit::Certificate;
+use enshin_server::audit::load_or_create_key;
+use enshin_server::clock::now_ms;
+use enshin_server::config::Config;
+use enshin_server::datadir::open_keyring;
+use enshin_server::exit::{certificate_html, delete_clinic, give_notice};
+use enshin_store::Store;
+use enshin_store::audit::AuditStore;
+
+use crate::audit::record_cli_action;
+
+/// Arguments of `clinic terminate`.
+#[derive(Args)]
+pub struct TerminateArgs {
+    /// The clinic's id.
+    id: String,
+    /// Step 1, the notice: the termination date (YYYY-MM-DD, Japan). The clinic keeps working
+    /// and can export until then; giving it again moves the date.
+    #[arg(long, conflicts_with = "delete")]
+    on: Option<String>,
+    /// Step 2, on or after that date: delete the clinic's rows, destroy its data key in the
+    /// keyring and every keyring backup, and write the signed deletion certificate.
+    #[arg(long)]
+    delete: bool,
+    /// Where the certificate goes (JSON and printable HTML); default DATA_DIR/deletion-certificates.
+    #[arg(long, requires = "delete")]
+    out: Option<PathBuf>,
+}
+
+/// Runs `clinic terminate`.
+pub async fn terminate(config: &Config, store: &Store, args: TerminateArgs) -> anyhow::Result<()> {
+    let by = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let now = now_ms();
+    let audit = AuditStore::connect(&config.audit_database_url()).await?;
+    audit.migrate().await?;
+    if let Some(date) = &args.on {
+        let t = give_notice(store, &args.id, date, &by, now).await?;
+        record_cli_action(
+            config,
+            audit,
+            "clinic_termination_noticed",
+            ("clinic", args.id.clone()),
+        )
+        .await?;
+        say!(
+            "clinic {} ({}) terminates on {} (Japan): it can export until then; delete with `enshin clinic terminate {} --delete` on or after that date",
+            t.clinic_id,
+            t.clinic_name,
+            t.effective_on,
+            t.clinic_id
+        );
+        return Ok(());
+    }
+    anyhow::ensure!(
+        args.delete,
+        "give the termination date (--on YYYY-MM-DD) or, on or after it, --delete"
+    );
+    let keyring = open_keyring(config)?;
+    let signer = load_or_create_key(&config.data_dir.join("audit-cli.key"))?;
+    let certificate = delete_clinic(config, store, &keyring, &args.id, &signer, now).await?;
+    record_cli_action(config, audit, "clinic_deleted", ("clinic", args.id.clone())).await?;
+    let dir = args
+        .out
+        .unwrap_or_else(|| config.data_dir.join("deletion-certificates"));
+    let written = write_certificate(&dir, &certificate)?;
+    let c = &certificate.body;
+    say!(
+        "clinic {} ({}) deleted: {} rows; data key destroyed in the keyring and {} keyring backup(s)",
+        c.clinic_id,
+        c.clinic_name,
+        c.deleted.values().sum::<u64>(),
+        c.keyring_copies_destroyed.len()
+    );
+    if !c.backups_with_ciphertext.is_empty() {
+        say!(
+            "{} data backup(s) still hold its rows as ciphertext no key opens",
+            c.backups_with_ciphertext.len()
+        );
+    }
+    for path in written {
+        say!("certificate: {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_certificate(dir: &Path, certificate: &Certificate) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let stem = format!("deletion-certificate-{}", certificate.body.clinic_id);
+    let json = dir.join(format!("{stem}.json"));
+    let html = dir.join(format!("{stem}.html"));
+    std::fs::write(&json, serde_json::to_string_pretty(certificate)? + "\n")
+        .with_context(|| format!("writing {}", json.display()))?;
+    std::fs::write(&html, certificate_html(certificate))
+        .with_context(|| format!("writing {}", html.display()))?;
+    Ok(vec![json, html])
+}
+
+/// `enshin verify …`: checks of documents the service signed.
+#[derive(Subcommand)]
+pub enum VerifyCommand {
+    /// Check a deletion certificate's signature, and that its key is a writer of this
+    /// service's access log (when the database is reachable); exit 1 if not.
+    DeletionCertificate {
+        /// The certificate (JSON).
+        file: PathBuf,
+    },
+}
+
+/// Runs `enshin verify`.
+pub async fn verify(config: &Config, command: VerifyCommand) -> anyhow::Result<ExitCode> {
+    let VerifyCommand::DeletionCertificate { file } = command;
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let certificate: Certificate = match serde_json::from_str(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            say!("NOT VALID: not a deletion certificate ({e})");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Err(e) = certificate.verify() {
+        say!("NOT VALID: {e}");
+        return Ok(ExitCode::FAILURE);
+    }
+    let c = &certificate.body;
+    let registered = match AuditStore::connect(&config.audit_database_url()).await {
+        Ok(audit) => audit.writer_key(&c.signer).await.ok(),
+        Err(_) => None,
+    };
+    match registered {
+        Some(Some(key)) if STANDARD.encode(&key) == c.public_key => {
+            say!(
+                "valid: signed by access-log writer {} of this service; clinic {} ({}) deleted at {}",
+                c.signer,
+                c.clinic_id,
+                c.clinic_name,
+                c.deleted_at
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(_) => {
+            say!(
+                "NOT VALID: the signature holds, but key {} is not a writer of this service's access log",
+                c.signer
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        None => {
+            say!(
+                "signature valid; the signer {} was not checked against the access log (database not reachable)",
+                c.signer
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

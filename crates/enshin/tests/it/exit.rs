@@ -1,0 +1,332 @@
+//! A clinic leaves (DATA-5): a termination notice with its date, deletion refused before that
+//! date, then every row of the clinic deleted with its data key destroyed in the keyring and in
+//! every keyring backup. The clinic's ids then answer like ids that never existed, another clinic
+//! is untouched, the access log and the records still verify, and the signed certificate
+//! verifies while an altered one does not.
+// covers DATA-5, DATA-3, LOG-2, ROLE-2
+
+use enshin_core::exit::japan_today;
+use enshin_testkit::{TestApp, call, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::backups::run;
+use crate::calls::{OnlineVisit, visit_without_plan};
+use crate::records::{agreed_plan, doctor};
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn refused(out: &std::process::Output) -> String {
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A finalised note with its identity check, on top of an agreed plan.
+async fn records_of(app: &TestApp, v: &OnlineVisit) {
+    agreed_plan(app, v).await;
+    let note = format!("/api/v1/appointments/{}/note", v.appointment);
+    let identity = format!("/api/v1/appointments/{}/identity-check", v.appointment);
+    let (status, _) = doctor(
+        app,
+        v,
+        Method::POST,
+        &identity,
+        Some(json!({ "method": "photo_id" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let soap = json!({ "subjective": "動悸", "objective": "HR 96", "assessment": "経過観察", "plan": "2週間後に再診" });
+    let outcome = json!({ "kind": "switched_to_in_person", "reason": "聴診が必要" });
+    let (status, body) = doctor(
+        app,
+        v,
+        Method::PUT,
+        &note,
+        Some(json!({ "soap": soap, "outcome": outcome })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = doctor(app, v, Method::POST, &format!("{note}/finalise"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// `clinic terminate ID --delete --out DIR`; returns what it printed and the certificate.
+fn delete(app: &TestApp, id: &str, dir: &std::path::Path) -> (String, Value) {
+    let printed = ok(&run(
+        app,
+        &[
+            "clinic",
+            "terminate",
+            id,
+            "--delete",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    ));
+    let path = dir.join(format!("deletion-certificate-{id}.json"));
+    let certificate = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    (printed, certificate)
+}
+
+async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(id)
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_certificate() {
+    let app = spawn_app().await;
+    let sqlite = app.config().database_url.is_none();
+    let leaving = visit_without_plan(&app, "leaving").await;
+    records_of(&app, &leaving).await;
+    let staying = visit_without_plan(&app, "staying").await;
+    records_of(&app, &staying).await;
+    let id = leaving.clinic_id.clone();
+    if sqlite {
+        ok(&run(&app, &["backup", "now"]));
+    }
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let today = japan_today(now);
+    let later = today.checked_add(jiff::Span::new().days(3)).unwrap();
+
+    // Step 1, the notice: a past date or an unknown clinic is refused.
+    let past = refused(&run(
+        &app,
+        &["clinic", "terminate", &id, "--on", "2020-01-01"],
+    ));
+    assert!(past.contains("has passed"), "{past}");
+    let unknown = refused(&run(
+        &app,
+        &[
+            "clinic",
+            "terminate",
+            "no-such-clinic",
+            "--on",
+            &later.to_string(),
+        ],
+    ));
+    assert!(unknown.contains("no clinic"), "{unknown}");
+    let refused_delete = refused(&run(&app, &["clinic", "terminate", &id, "--delete"]));
+    assert!(
+        refused_delete.contains("no termination notice"),
+        "{refused_delete}"
+    );
+    let noticed = ok(&run(
+        &app,
+        &["clinic", "terminate", &id, "--on", &later.to_string()],
+    ));
+    assert!(noticed.contains(&later.to_string()), "{noticed}");
+    let listed: Value =
+        serde_json::from_str(&ok(&run(&app, &["clinic", "list", "--json"]))).unwrap();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(row["terminates_on"], later.to_string());
+
+    // Before the date nothing is deleted and the clinic works (it can still export).
+    let too_early = refused(&run(&app, &["clinic", "terminate", &id, "--delete"]));
+    assert!(
+        too_early.contains(&format!("termination date is {later}")),
+        "{too_early}"
+    );
+    let note = format!("/api/v1/appointments/{}/note", leaving.appointment);
+    let (status, _) = doctor(&app, &leaving, Method::GET, &note, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Step 2 on the date (the notice moved to today).
+    ok(&run(
+        &app,
+        &["clinic", "terminate", &id, "--on", &today.to_string()],
+    ));
+    let out = tempfile::tempdir().unwrap();
+    let (deleted, certificate) = delete(&app, &id, out.path());
+    assert!(deleted.contains("deleted"), "{deleted}");
+    let cert_path = out.path().join(format!("deletion-certificate-{id}.json"));
+    let body = &certificate["body"];
+    assert_eq!(body["clinic_id"], id.as_str());
+    assert_eq!(body["effective_on"], today.to_string());
+    for kind in [
+        "clinic_patients",
+        "appointments",
+        "visit_notes",
+        "visit_note_versions",
+        "identity_checks",
+        "care_plan_versions",
+        "plan_agreements",
+        "accounts",
+        "clinics",
+    ] {
+        assert!(
+            body["deleted"][kind].as_u64().unwrap_or(0) >= 1,
+            "{kind} counted: {body}"
+        );
+    }
+    let html = std::fs::read_to_string(out.path().join(format!("deletion-certificate-{id}.html")))
+        .unwrap();
+    assert!(html.contains("データ削除証明書") && html.contains("Certificate of data deletion"));
+    assert!(html.contains("診療録") && html.contains("visit notes"));
+
+    // The clinic's rows are gone on both backends; the other clinic's are not.
+    for table in [
+        "clinics WHERE id",
+        "clinic_patients WHERE clinic_id",
+        "appointments WHERE clinic_id",
+        "visit_notes WHERE clinic_id",
+        "care_plans WHERE clinic_id",
+        "members WHERE clinic_id",
+        "client_certificates WHERE clinic_id",
+        "identity_checks WHERE clinic_id",
+    ] {
+        assert_eq!(
+            count(&app, &format!("SELECT COUNT(*) FROM {table} = $1"), &id).await,
+            0,
+            "{table}"
+        );
+        assert!(
+            count(
+                &app,
+                &format!("SELECT COUNT(*) FROM {table} = $1"),
+                &staying.clinic_id
+            )
+            .await
+                >= 1,
+            "{table} of the other clinic"
+        );
+    }
+    // Its certificates stay on the CRL.
+    assert!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM retired_certificates WHERE serial <> $1",
+            ""
+        )
+        .await
+            >= 2
+    );
+
+    // Its ids answer like ids that never existed; its members' sessions are gone.
+    let (status, _) = doctor(&app, &leaving, Method::GET, &note, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (missing_status, missing) = doctor(
+        &app,
+        &staying,
+        Method::GET,
+        "/api/v1/appointments/00000000-0000-0000-0000-000000000000/note",
+        None,
+    )
+    .await;
+    let (status, answer) = doctor(&app, &staying, Method::GET, &note, None).await;
+    assert_eq!((status, answer), (missing_status, missing));
+    let (status, plans) = call(
+        &app.client(),
+        Method::GET,
+        app.patient_url("/api/v1/plans"),
+        &leaving.patient,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(plans["plans"].as_array().map(Vec::len), Some(0), "{plans}");
+    let listed = ok(&run(&app, &["clinic", "list", "--json"]));
+    assert!(!listed.contains(&id));
+    // The other clinic goes on.
+    let other_note = format!("/api/v1/appointments/{}/note", staying.appointment);
+    let (status, _) = doctor(&app, &staying, Method::GET, &other_note, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The key is destroyed in the keyring and in the keyring backup, which still verifies.
+    let keys = app.config().keyring_dir.clone();
+    assert!(!keys.join(format!("{id}.key")).exists());
+    assert!(keys.join(format!("{id}.destroyed")).exists());
+    assert!(keys.join(format!("{}.key", staying.clinic_id)).exists());
+    if sqlite {
+        let copies = body["keyring_copies_destroyed"].as_array().unwrap();
+        assert_eq!(copies.len(), 1, "{body}");
+        let copy = app
+            .config()
+            .keyring_backup_dir
+            .join(copies[0].as_str().unwrap());
+        assert!(!copy.join(format!("{id}.key")).exists());
+        assert!(copy.join(format!("{id}.destroyed")).exists());
+        assert!(copy.join(format!("{}.key", staying.clinic_id)).exists());
+        assert_eq!(body["backups_with_ciphertext"].as_array().unwrap().len(), 1);
+        assert!(body["ciphertext_expires_by"].as_i64().unwrap() > now);
+        ok(&run(&app, &["backup", "verify"]));
+    } else {
+        assert_eq!(body["database"], "postgres");
+    }
+
+    // The access log (kept whole) and the remaining records verify.
+    ok(&run(&app, &["audit", "verify"]));
+    ok(&run(&app, &["records", "verify"]));
+
+    // The certificate verifies; altered, it does not; asking again gives the same one.
+    let valid = ok(&run(
+        &app,
+        &[
+            "verify",
+            "deletion-certificate",
+            cert_path.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        valid.contains("valid: signed by access-log writer"),
+        "{valid}"
+    );
+    let mut altered = certificate.clone();
+    altered["body"]["deleted"]["visit_notes"] = json!(0);
+    let altered_path = out.path().join("altered.json");
+    std::fs::write(&altered_path, altered.to_string()).unwrap();
+    let bad = refused(&run(
+        &app,
+        &[
+            "verify",
+            "deletion-certificate",
+            altered_path.to_str().unwrap(),
+        ],
+    ));
+    assert!(bad.contains("NOT VALID"), "{bad}");
+    std::fs::write(&altered_path, "{\"not\": \"a certificate\"}").unwrap();
+    refused(&run(
+        &app,
+        &[
+            "verify",
+            "deletion-certificate",
+            altered_path.to_str().unwrap(),
+        ],
+    ));
+    let again_dir = tempfile::tempdir().unwrap();
+    let (_, again) = delete(&app, &id, again_dir.path());
+    assert_eq!(again, certificate);
+    // A deleted clinic takes no new notice.
+    refused(&run(
+        &app,
+        &["clinic", "terminate", &id, "--on", &later.to_string()],
+    ));
+}
