@@ -327,8 +327,12 @@ fn master_key(config: &Config, created: &mut Vec<Created>) -> Result<MasterKey, 
 }
 
 /// Takes the data directory's `serve` lock for a command that must run alone (a restore): it
-/// fails with `InUse` while a `serve` runs there.
+/// fails with `InUse` while a `serve` runs there. A missing data directory is created (mode 0700).
 pub fn lock_for_restore(config: &Config) -> Result<InstanceLock, DataDirError> {
+    // Restoring onto a new host (the old disk lost) starts from no data directory at all.
+    if !config.data_dir.exists() {
+        create_private_dir(&config.data_dir).map_err(classify(&config.data_dir))?;
+    }
     let root = config
         .data_dir
         .canonicalize()

@@ -2,7 +2,9 @@
 //! date, then every row of the clinic deleted with its data key destroyed in the keyring and in
 //! every keyring backup. The clinic's ids then answer like ids that never existed, another clinic
 //! is untouched, the access log and the records still verify, and the signed certificate
-//! verifies while an altered one does not.
+//! verifies while an altered one does not. The shred drill puts canaries in the clinic's A-class
+//! fields, backs up, deletes, restores the pre-deletion backup into a scratch directory, and finds
+//! no canary in any file and the restored rows unreadable: "key destroyed".
 // covers DATA-5, DATA-3, LOG-2, ROLE-2
 
 use enshin_core::exit::japan_today;
@@ -12,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::backups::run;
 use crate::calls::{OnlineVisit, visit_without_plan};
-use crate::records::{agreed_plan, doctor};
+use crate::records::{agreed_plan, agreed_plan_with, doctor, full_plan};
 
 fn ok(out: &std::process::Output) -> String {
     assert!(
@@ -40,6 +42,17 @@ fn refused(out: &std::process::Output) -> String {
 /// A finalised note with its identity check, on top of an agreed plan.
 async fn records_of(app: &TestApp, v: &OnlineVisit) {
     agreed_plan(app, v).await;
+    finalised_note(
+        app,
+        v,
+        json!({ "subjective": "動悸", "objective": "HR 96", "assessment": "経過観察", "plan": "2週間後に再診" }),
+        "聴診が必要",
+    )
+    .await;
+}
+
+/// The visit's note with `soap`, finalised after an identity check as switched to in person.
+async fn finalised_note(app: &TestApp, v: &OnlineVisit, soap: Value, reason: &str) {
     let note = format!("/api/v1/appointments/{}/note", v.appointment);
     let identity = format!("/api/v1/appointments/{}/identity-check", v.appointment);
     let (status, _) = doctor(
@@ -51,8 +64,7 @@ async fn records_of(app: &TestApp, v: &OnlineVisit) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let soap = json!({ "subjective": "動悸", "objective": "HR 96", "assessment": "経過観察", "plan": "2週間後に再診" });
-    let outcome = json!({ "kind": "switched_to_in_person", "reason": "聴診が必要" });
+    let outcome = json!({ "kind": "switched_to_in_person", "reason": reason });
     let (status, body) = doctor(
         app,
         v,
@@ -329,4 +341,152 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
         &app,
         &["clinic", "terminate", &id, "--on", &later.to_string()],
     ));
+}
+
+const CANARY: &str = "削除確認カナリア";
+
+/// Every file under `dir` that holds the canary, as plain UTF-8.
+fn files_with_canary(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_with_canary(&path));
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes())
+        {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_shred_drill_finds_no_canary_and_a_restored_backup_reads_as_key_destroyed() {
+    let app = spawn_app().await;
+    let sqlite = app.config().database_url.is_none();
+    let v = visit_without_plan(&app, "shredded").await;
+    let id = v.clinic_id.clone();
+    // Canaries in the registry, every plan item, every SOAP part and the outcome's reason.
+    let fields = enshin_store::registry::PatientFields {
+        family_name: format!("{CANARY}姓"),
+        given_name: format!("{CANARY}名"),
+        family_name_kana: "カナリア".into(),
+        given_name_kana: "カナリア".into(),
+        birth_date: "1950-01-01".into(),
+        sex: "female".into(),
+        card_number: "C-0001".into(),
+        contact: format!("{CANARY}@mail.test"),
+    };
+    app.store()
+        .add_clinic_patient(&app.state().keyring, "p-canary", &id, &fields, 0)
+        .await
+        .unwrap();
+    let mut plan = full_plan();
+    for value in plan.as_object_mut().unwrap().values_mut() {
+        *value = json!(format!("{CANARY} {}", value.as_str().unwrap()));
+    }
+    agreed_plan_with(&app, &v, plan).await;
+    let soap =
+        json!({ "subjective": CANARY, "objective": CANARY, "assessment": CANARY, "plan": CANARY });
+    finalised_note(&app, &v, soap, CANARY).await;
+    let sealed_before: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT family_name FROM clinic_patients WHERE clinic_id = $1")
+            .bind(&id)
+            .fetch_all(app.store().pool())
+            .await
+            .unwrap();
+    let backup = if sqlite {
+        let made = ok(&run(&app, &["backup", "now", "--json"]));
+        let made: Value = serde_json::from_str(&made).unwrap();
+        Some(made["id"].as_str().unwrap().to_owned())
+    } else {
+        None
+    };
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let today = japan_today(now).to_string();
+    ok(&run(&app, &["clinic", "terminate", &id, "--on", &today]));
+    let out = app.data_dir().join("deletion-certificates");
+    delete(&app, &id, &out);
+
+    // No file of the service holds a canary in plaintext: databases and their WAL, the access
+    // log and its checkpoint file, backups, keyring backups, outbox, certificates.
+    let control = tempfile::tempdir().unwrap();
+    std::fs::write(control.path().join("control"), format!("x{CANARY}x")).unwrap();
+    assert_eq!(
+        files_with_canary(control.path()).len(),
+        1,
+        "the scan finds a canary"
+    );
+    let found = files_with_canary(&app.data_dir());
+    assert!(found.is_empty(), "canary in plaintext: {found:?}");
+
+    // What was sealed before cannot be opened now.
+    assert!(!sealed_before.is_empty());
+    let opened = app.state().keyring.open_field(
+        &enshin_core::crypto::envelope::FieldContext {
+            clinic_id: &id,
+            table: "clinic_patients",
+            column: "family_name",
+            row_id: "p-canary",
+        },
+        &sealed_before[0],
+    );
+    assert!(
+        matches!(
+            opened,
+            Err(enshin_store::keyring::KeyringError::Destroyed(_))
+        ),
+        "{opened:?}"
+    );
+
+    let Some(backup) = backup else {
+        return;
+    };
+    // The pre-deletion backup, restored into a scratch directory, holds the rows, unreadable.
+    let scratch = tempfile::tempdir().unwrap();
+    let data = app.data_dir();
+    let restored = crate::cli::enshin(scratch.path())
+        .env("ENSHIN_DATA_DIR", scratch.path().join("data"))
+        .env("ENSHIN_MASTER_KEY_FILE", data.join("master.key"))
+        .env("ENSHIN_BACKUP_DIR", data.join("backups"))
+        .env("ENSHIN_KEYRING_BACKUP_DIR", data.join("keyring-backups"))
+        .args(["restore", &backup])
+        .output()
+        .unwrap();
+    ok(&restored);
+    let found = files_with_canary(scratch.path());
+    assert!(found.is_empty(), "canary in the restored copy: {found:?}");
+    let store = enshin_store::Store::connect(&format!(
+        "sqlite://{}",
+        scratch.path().join("data/enshin.db").display()
+    ))
+    .await
+    .unwrap();
+    let master = enshin_store::keyring::load_master_key(&data.join("master.key")).unwrap();
+    let keyring =
+        enshin_store::keyring::Keyring::open(&scratch.path().join("data/keys"), master).unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clinic_patients WHERE clinic_id = $1")
+        .bind(&id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(rows >= 2, "the restored copy holds the clinic's rows");
+    let read = store
+        .list_clinic_patients(
+            &keyring,
+            enshin_store::registry::Reader::Member { clinic_id: &id },
+            &id,
+            now,
+        )
+        .await;
+    let error = read.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("destroyed"), "reading gives: {error:?}");
 }

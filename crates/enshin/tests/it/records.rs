@@ -70,8 +70,13 @@ async fn patient(
 
 /// The doctor offers a complete plan and the patient agrees to it in the app.
 pub(crate) async fn agreed_plan(app: &TestApp, v: &OnlineVisit) {
+    agreed_plan_with(app, v, full_plan()).await;
+}
+
+/// The doctor offers `plan` and the patient agrees to it in the app.
+pub(crate) async fn agreed_plan_with(app: &TestApp, v: &OnlineVisit, plan: Value) {
     let path = format!("/api/v1/patients/{}/plan", v.record);
-    let (status, _) = doctor(app, v, Method::PUT, &path, Some(full_plan())).await;
+    let (status, _) = doctor(app, v, Method::PUT, &path, Some(plan)).await;
     assert_eq!(status, StatusCode::OK);
     let (status, offered) = doctor(app, v, Method::POST, &format!("{path}/offer"), None).await;
     assert_eq!(status, StatusCode::OK, "{offered}");
