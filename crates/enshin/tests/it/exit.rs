@@ -51,6 +51,39 @@ async fn records_of(app: &TestApp, v: &OnlineVisit) {
     .await;
 }
 
+/// A questionnaire asked, a pulse threshold set, and a reading over it (an alert).
+async fn questionnaire_and_alert(app: &TestApp, v: &OnlineVisit) {
+    let definition = json!({ "definition": crate::questionnaires::definition() });
+    let (status, q) = doctor(
+        app,
+        v,
+        Method::POST,
+        "/api/v1/questionnaires",
+        Some(definition),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{q}");
+    let asked = app.clinic_url(&format!("/api/v1/patients/{}/questionnaires", v.record));
+    let body = json!({ "questionnaire_id": q["id"] });
+    let (status, _) = call(&v.staff_pc, Method::POST, asked, &v.staff, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let thresholds = format!("/api/v1/patients/{}/thresholds", v.record);
+    let limit = json!({ "kind": "pulse", "above": "100" });
+    let (status, _) = doctor(app, v, Method::PUT, &thresholds, Some(limit)).await;
+    assert_eq!(status, StatusCode::OK);
+    let reading = json!({ "values": { "pulse": "120" } });
+    let readings = app.patient_url("/api/v1/readings");
+    let (status, _) = call(
+        &app.client(),
+        Method::POST,
+        readings,
+        &v.patient,
+        Some(reading),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
 /// The visit's note with `soap`, finalised after an identity check as switched to in person.
 async fn finalised_note(app: &TestApp, v: &OnlineVisit, soap: Value, reason: &str) {
     let note = format!("/api/v1/appointments/{}/note", v.appointment);
@@ -110,6 +143,7 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
     let sqlite = app.config().database_url.is_none();
     let leaving = visit_without_plan(&app, "leaving").await;
     records_of(&app, &leaving).await;
+    questionnaire_and_alert(&app, &leaving).await;
     let staying = visit_without_plan(&app, "staying").await;
     records_of(&app, &staying).await;
     let id = leaving.clinic_id.clone();
@@ -193,6 +227,10 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
         "plan_agreements",
         "accounts",
         "clinics",
+        "questionnaires",
+        "questionnaire_requests",
+        "thresholds",
+        "alerts",
     ] {
         assert!(
             body["deleted"][kind].as_u64().unwrap_or(0) >= 1,
@@ -231,6 +269,8 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
             "{table} of the other clinic"
         );
     }
+    // The patient's own home readings are the patient's and stay.
+    assert!(count(&app, "SELECT COUNT(*) FROM readings WHERE id <> $1", "").await >= 1);
     // Its certificates stay on the CRL.
     assert!(
         count(

@@ -13,7 +13,7 @@ use crate::audit::{audit_store, entries};
 use crate::booking::{bookable, member, patient_get as get, patient_post as post};
 use crate::links::{clinic, invite, patient, redeem};
 
-fn definition() -> Value {
+pub(crate) fn definition() -> Value {
     json!({
         "staff_title": "初診問診(内科)",
         "patient_title": "はじめての方の問診票",
