@@ -76,7 +76,7 @@ pub async fn terminate(config: &Config, store: &Store, args: TerminateArgs) -> a
     let written = write_certificate(&dir, &certificate)?;
     let c = &certificate.body;
     say!(
-        "clinic {} ({}) deleted: {} rows; data key destroyed in the keyring and {} keyring backup(s)",
+        "clinic {} ({}) deleted: {} row(s); data key destroyed in the keyring and {} keyring backup(s)",
         c.clinic_id,
         c.clinic_name,
         c.deleted.values().sum::<u64>(),
@@ -145,7 +145,8 @@ pub async fn verify(config: &Config, command: VerifyCommand) -> anyhow::Result<E
                 c.signer,
                 c.clinic_id,
                 c.clinic_name,
-                c.deleted_at
+                jiff::Timestamp::from_millisecond(c.deleted_at)
+                    .map_or_else(|_| c.deleted_at.to_string(), |t| t.to_string())
             );
             Ok(ExitCode::SUCCESS)
         }
