@@ -36,11 +36,20 @@ struct SuspensionRow {
     since: String,
 }
 
+/// A clinic leaving the service, as the console lists it.
+struct TerminationRow {
+    name: String,
+    id: String,
+    effective_on: String,
+    deleted: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "operator_clinics.html")]
 struct ClinicsPage {
     f: Frame,
     clinics: Vec<ClinicRow>,
+    terminations: Vec<TerminationRow>,
     suspensions: Vec<SuspensionRow>,
     error: Option<String>,
 }
@@ -57,6 +66,18 @@ async fn clinics_view(
     };
     let suspended = match state.store.suspensions().await {
         Ok(s) => s,
+        Err(e) => return page.error(Some(auth), &ApiError::from(e)),
+    };
+    let terminations = match state.store.terminations().await {
+        Ok(list) => list
+            .into_iter()
+            .map(|t| TerminationRow {
+                name: t.clinic_name,
+                id: t.clinic_id,
+                effective_on: t.effective_on,
+                deleted: t.deleted_at.map(japan_time),
+            })
+            .collect(),
         Err(e) => return page.error(Some(auth), &ApiError::from(e)),
     };
     let t = page.t();
@@ -76,6 +97,7 @@ async fn clinics_view(
         .collect();
     let template = ClinicsPage {
         f: page.frame(Some(auth)),
+        terminations,
         suspensions,
         clinics: list
             .into_iter()

@@ -353,6 +353,20 @@ pub struct Texts {
     pub clinic_name: &'static str,
     /// Button: create.
     pub create_button: &'static str,
+    /// Heading: clinics leaving the service.
+    pub terminations_title: &'static str,
+    /// No clinic is leaving.
+    pub no_terminations: &'static str,
+    /// Column: termination date.
+    pub termination_date: &'static str,
+    /// Column: where the termination stands.
+    pub termination_state: &'static str,
+    /// State: notice given, data still kept.
+    pub termination_pending: &'static str,
+    /// State: data deleted.
+    pub termination_deleted: &'static str,
+    /// How terminations are given and carried out.
+    pub termination_hint: &'static str,
     /// Heading: suspensions.
     pub suspensions_title: &'static str,
     /// No suspension in force.
@@ -707,6 +721,13 @@ pub static JA: Texts = Texts {
     create_clinic: "クリニックを追加",
     clinic_name: "クリニック名",
     create_button: "追加する",
+    terminations_title: "利用終了",
+    no_terminations: "利用終了の予定はありません。",
+    termination_date: "利用終了日",
+    termination_state: "状態",
+    termination_pending: "予定(データは保持中・エクスポート可)",
+    termination_deleted: "削除済み",
+    termination_hint: "利用終了は書面の申し出に基づき、コマンドで記録・実行します: enshin clinic terminate ID --on 日付、利用終了日以降に --delete(削除証明書を作成)。",
     suspensions_title: "停止(インシデントモード)",
     no_suspensions: "停止中のものはありません。",
     suspend_scope: "対象",
@@ -964,6 +985,13 @@ pub static EN: Texts = Texts {
     create_clinic: "Add a clinic",
     clinic_name: "Clinic name",
     create_button: "Add",
+    terminations_title: "Clinics leaving",
+    no_terminations: "No clinic is leaving.",
+    termination_date: "Termination date",
+    termination_state: "State",
+    termination_pending: "Notice given (data kept; export possible)",
+    termination_deleted: "Deleted",
+    termination_hint: "On the clinic's written request, record and carry out a termination on the command line: enshin clinic terminate ID --on DATE, then on or after that date --delete (writes the deletion certificate).",
     suspensions_title: "Suspensions (incident mode)",
     no_suspensions: "Nothing is suspended.",
     suspend_scope: "What",

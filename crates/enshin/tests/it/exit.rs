@@ -195,6 +195,15 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
         .unwrap();
     assert_eq!(row["terminates_on"], later.to_string());
 
+    // The operator console lists the notice.
+    let console = app
+        .operator_browser(&app.add_operator("ops.exit").await)
+        .await;
+    let listed = console.get("/clinics").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(listed.body.contains("利用終了") && listed.body.contains(&later.to_string()));
+    assert!(listed.body.contains("予定"), "{}", listed.body);
+
     // Before the date nothing is deleted and the clinic works (it can still export).
     let too_early = refused(&run(&app, &["clinic", "terminate", &id, "--delete"]));
     assert!(
@@ -271,6 +280,8 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
     }
     // The patient's own home readings are the patient's and stay.
     assert!(count(&app, "SELECT COUNT(*) FROM readings WHERE id <> $1", "").await >= 1);
+    let listed = console.get("/clinics").await;
+    assert!(listed.body.contains("削除済み"), "{}", listed.body);
     // Its certificates stay on the CRL.
     assert!(
         count(
