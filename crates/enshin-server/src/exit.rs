@@ -18,6 +18,7 @@ use enshin_store::{Backend, Store};
 
 use crate::audit::writer_id;
 use crate::backup::{self, BackupError};
+use crate::clock::japan_time;
 use crate::config::Config;
 
 /// Why a termination step failed.
@@ -110,6 +111,11 @@ pub async fn delete_clinic(
             (now, counts)
         }
     };
+    // A run resumed after the deletion may find later backups, which never held the rows.
+    let backups: Vec<_> = backups
+        .into_iter()
+        .filter(|b| b.created_at <= deleted_at)
+        .collect();
     let copies = destroy_key(config, keyring, clinic_id)?;
     let ciphertext_expires_by = match (backups.last(), config.backup_interval) {
         (Some(_), Some(interval)) => {
@@ -207,17 +213,6 @@ struct CertificatePage<'a> {
     signature: &'a str,
 }
 
-fn japan_time(ms: i64) -> String {
-    let at = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    match jiff::tz::TimeZone::get("Asia/Tokyo") {
-        Ok(tz) => at
-            .to_zoned(tz)
-            .strftime("%Y-%m-%d %H:%M:%S JST")
-            .to_string(),
-        Err(_) => at.to_string(),
-    }
-}
-
 /// The printable certificate (Japanese with English), for the clinic's files.
 pub fn certificate_html(certificate: &Certificate) -> String {
     let c = &certificate.body;
@@ -233,10 +228,12 @@ pub fn certificate_html(certificate: &Certificate) -> String {
     CertificatePage {
         c,
         rows,
-        noticed_at: japan_time(c.noticed_at),
-        deleted_at: japan_time(c.deleted_at),
-        key_destroyed_at: japan_time(c.key_destroyed_at),
-        expires_by: c.ciphertext_expires_by.map(japan_time),
+        noticed_at: format!("{} JST", japan_time(c.noticed_at)),
+        deleted_at: format!("{} JST", japan_time(c.deleted_at)),
+        key_destroyed_at: format!("{} JST", japan_time(c.key_destroyed_at)),
+        expires_by: c
+            .ciphertext_expires_by
+            .map(|t| format!("{} JST", japan_time(t))),
         signature: &certificate.signature,
     }
     .render()
