@@ -229,11 +229,14 @@ pub enum Action {
     WritePlan,
     /// Read the consultation plans one's clinics offered one, and agree to them.
     AgreeOwnPlan,
+    /// Export the clinic's whole data set: registry, visits, readings, questionnaires, notes
+    /// and plans with their history (DATA-6).
+    ExportClinic,
 }
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 51] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -284,6 +287,7 @@ impl Action {
         Action::SignNote,
         Action::WritePlan,
         Action::AgreeOwnPlan,
+        Action::ExportClinic,
     ];
 
     /// Stable name (used in the access log and the document).
@@ -323,6 +327,7 @@ impl Action {
             Self::ReadWorklist => "read_worklist",
             Self::BookOwnVisit => "book_own_visit",
             Self::TransferRegistry => "transfer_registry",
+            Self::ExportClinic => "export_clinic",
             Self::RecordOwnReadings => "record_own_readings",
             Self::PostReadings => "post_readings",
             Self::ReadReadings => "read_readings",
@@ -360,7 +365,8 @@ impl Action {
             | Self::DecideAccess
             | Self::SetMemberPassword
             | Self::ManageSchedule
-            | Self::TransferRegistry => (&[Admin], Scope::OwnClinic),
+            | Self::TransferRegistry
+            | Self::ExportClinic => (&[Admin], Scope::OwnClinic),
             Self::SetOwnEmail => (&[Admin, Doctor, Staff], Scope::OwnAccount),
             Self::VerifyContact
             | Self::LinkClinic

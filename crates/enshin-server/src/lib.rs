@@ -19,6 +19,7 @@ pub mod demo;
 pub mod emergency;
 pub mod error;
 pub mod exit;
+pub mod export;
 pub mod grants;
 pub mod health;
 pub mod incident;

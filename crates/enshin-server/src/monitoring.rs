@@ -760,10 +760,15 @@ pub async fn readings_csv(
     query.limit = CHART_MAX;
     query.newest_first = false;
     let (list, tz, _) = clinic_readings(state, auth, patient_id, query).await?;
+    Ok(readings_spreadsheet(&list, &tz))
+}
+
+/// Readings as CSV for spreadsheets, in the clinic's zone.
+pub(crate) fn readings_spreadsheet(list: &[StoredReading], tz: &TimeZone) -> Vec<u8> {
     let rows = list.iter().map(|r| {
         let spec = r.kind.spec();
         [
-            local(r.measured_at, &tz),
+            local(r.measured_at, tz),
             spec.name.to_owned(),
             spec.loinc.to_owned(),
             vitals::format(r.kind, r.scaled),
@@ -775,10 +780,10 @@ pub async fn readings_csv(
             }
             .to_owned(),
             r.note.clone().unwrap_or_default(),
-            local(r.recorded_at, &tz),
+            local(r.recorded_at, tz),
         ]
     });
-    Ok(enshin_core::roster::spreadsheet(&CSV_HEADER, rows))
+    enshin_core::roster::spreadsheet(&CSV_HEADER, rows)
 }
 
 /// What an export asks for.

@@ -44,7 +44,8 @@ impl PlanRecord {
     }
 }
 
-async fn record_of(
+/// A patient's plan with its versions and agreements, opened (the caller checks who asks).
+pub(crate) async fn record_of(
     state: &AppState,
     clinic_id: &str,
     patient_id: &str,

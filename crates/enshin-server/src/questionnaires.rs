@@ -331,7 +331,7 @@ pub struct Shown {
 }
 
 /// The version a request answers: the one fixed at its first save, else the current one.
-async fn shown(state: &AppState, request: Request) -> Result<Shown, ApiError> {
+pub(crate) async fn shown(state: &AppState, request: Request) -> Result<Shown, ApiError> {
     let (version, definition) = match request.version {
         Some(v) => (
             v,
@@ -357,7 +357,7 @@ async fn shown(state: &AppState, request: Request) -> Result<Shown, ApiError> {
 
 /// The answers of a request as the clinic reads them: each question with its answer, in order;
 /// only a submitted response is shown (a draft is the patient's, unfinished).
-fn answers_json(s: &Shown, tz: &jiff::tz::TimeZone) -> Value {
+pub(crate) fn answers_json(s: &Shown, tz: &jiff::tz::TimeZone) -> Value {
     let r = &s.request;
     let answers: Vec<Value> = match (&r.answers, r.submitted_at) {
         (Some(a), Some(_)) => s

@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
                 post(registry::import).layer(DefaultBodyLimit::max(enshin_core::roster::BYTES_MAX)),
             )
             .route("/api/v1/patients/export", get(registry::export))
+            .route("/api/v1/export", get(crate::export::download))
             .route("/api/v1/patients/{id}", get(registry::read))
             .route("/api/v1/patients/{id}/invitations", post(links::create))
             .route("/api/v1/clinic-code", get(links::code))

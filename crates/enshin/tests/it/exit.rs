@@ -40,7 +40,7 @@ fn refused(out: &std::process::Output) -> String {
 }
 
 /// A finalised note with its identity check, on top of an agreed plan.
-async fn records_of(app: &TestApp, v: &OnlineVisit) {
+pub(crate) async fn records_of(app: &TestApp, v: &OnlineVisit) {
     agreed_plan(app, v).await;
     finalised_note(
         app,
@@ -52,7 +52,7 @@ async fn records_of(app: &TestApp, v: &OnlineVisit) {
 }
 
 /// A questionnaire asked, a pulse threshold set, and a reading over it (an alert).
-async fn questionnaire_and_alert(app: &TestApp, v: &OnlineVisit) {
+pub(crate) async fn questionnaire_and_alert(app: &TestApp, v: &OnlineVisit) {
     let definition = json!({ "definition": crate::questionnaires::definition() });
     let (status, q) = doctor(
         app,

@@ -8,6 +8,7 @@ mod certs;
 mod cli;
 mod demo;
 mod exit;
+mod export;
 mod failover;
 mod instances;
 mod links;

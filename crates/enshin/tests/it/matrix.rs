@@ -240,6 +240,16 @@ async fn every_route_follows_the_matrix_for_every_principal() {
             None,
         ),
         (
+            "export the clinic's data set",
+            Method::GET,
+            Box::new(|_| "/api/v1/export".into()),
+            Action::ExportClinic,
+            own_clinic(),
+            StatusCode::OK,
+            [200, 403, 403, 200],
+            None,
+        ),
+        (
             "worklist",
             Method::GET,
             Box::new(|_| "/api/v1/appointments".into()),
