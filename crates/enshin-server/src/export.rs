@@ -253,17 +253,16 @@ fn stream_file(file: std::fs::File) -> Body {
     Body::from_stream(chunks)
 }
 
-/// `GET /api/v1/export` (clinic admin): the clinic's whole data set as
-/// `enshin-export-<clinic>.zip`. Every patient in it is a read in the request's access-log entry.
-pub async fn download(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Extension(facts): Extension<AccessFacts>,
+/// The clinic admin's export as a ZIP download; every patient in it is noted as read.
+pub async fn export_response(
+    state: &AppState,
+    auth: &Authenticated,
+    facts: &AccessFacts,
 ) -> Result<Response, ApiError> {
     let clinic_id = auth.member_clinic(Action::ExportClinic)?.to_owned();
     // An unnamed temporary file: it disappears when the response has been sent.
     let mut spool = tempfile::tempfile().map_err(|e| ApiError::unavailable(&e))?;
-    let (_, patients) = write_export(&state, &clinic_id, &mut spool).await?;
+    let (_, patients) = write_export(state, &clinic_id, &mut spool).await?;
     facts.read_patients(patients.iter().map(String::as_str));
     spool.rewind().map_err(|e| ApiError::unavailable(&e))?;
     Ok((
@@ -277,4 +276,14 @@ pub async fn download(
         stream_file(spool),
     )
         .into_response())
+}
+
+/// `GET /api/v1/export` (clinic admin): the clinic's whole data set as
+/// `enshin-export-<clinic>.zip`.
+pub async fn download(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Extension(facts): Extension<AccessFacts>,
+) -> Result<Response, ApiError> {
+    export_response(&state, &auth, &facts).await
 }

@@ -161,6 +161,8 @@ pub struct BookingTexts {
     pub import: &'static str,
     /// Link: export.
     pub export: &'static str,
+    /// Button: download the clinic's whole data set.
+    pub export_all: &'static str,
     /// Label: rows ready.
     pub rows_ok: &'static str,
     /// Label: rows with mistakes.
@@ -254,6 +256,7 @@ pub static JA: BookingTexts = BookingTexts {
     check: "確認する",
     import: "取り込む",
     export: "CSVで書き出す",
+    export_all: "データ一式をダウンロード(ZIP)",
     rows_ok: "取り込める行:",
     rows_bad: "誤りのある行:",
     line: "行",
@@ -349,6 +352,7 @@ pub static EN: BookingTexts = BookingTexts {
     check: "Check",
     import: "Import",
     export: "Export as CSV",
+    export_all: "Download all data (ZIP)",
     rows_ok: "Rows ready:",
     rows_bad: "Rows with mistakes:",
     line: "Line",

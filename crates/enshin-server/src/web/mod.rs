@@ -137,6 +137,7 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 )),
             )
             .route("/patients/export.csv", get(roster::export))
+            .route("/export.zip", get(roster::export_all))
             .route("/patients/{id}/invitation", post(links::invitation))
             .route(
                 "/patients/{id}/book",

@@ -202,6 +202,19 @@ pub async fn commit(
     }
 }
 
+/// `GET /export.zip` (clinic admin): the clinic's whole data set (DATA-6).
+pub async fn export_all(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Extension(facts): Extension<AccessFacts>,
+) -> Response {
+    match crate::export::export_response(&state, &auth, &facts).await {
+        Ok(response) => response,
+        Err(e) => page.error(Some(&auth), &e),
+    }
+}
+
 /// `GET /patients/export.csv` (clinic admin).
 pub async fn export(
     State(state): State<AppState>,

@@ -119,6 +119,17 @@ async fn the_admin_exports_everything_with_a_manifest_that_matches() {
         .expect("the export is in the access log");
     assert!(export.subjects.contains(&v.record), "{export:?}");
 
+    // The registry page offers it to the admin.
+    let browser = app.member_browser(&admin.login).await;
+    let registry_page = browser.get("/patients").await;
+    assert!(
+        registry_page.body.contains("href=\"/export.zip\""),
+        "{}",
+        registry_page.body
+    );
+    let zip = browser.get("/export.zip").await;
+    assert_eq!(zip.status, StatusCode::OK);
+
     // Only the admin; a doctor and staff are refused.
     let doctor = &v.doctor;
     let (status, _) = download(&app, doctor).await;

@@ -116,6 +116,15 @@ async fn every_clinic_page_follows_the_matrix_for_every_principal() {
             [200, 403, 403, 200],
         ),
         (
+            "all data export",
+            "/export.zip".into(),
+            None,
+            Action::ExportClinic,
+            On::OwnClinic,
+            200,
+            [200, 403, 403, 200],
+        ),
+        (
             "booking setup",
             "/schedule".into(),
             None,
