@@ -1,7 +1,8 @@
 //! W-records: what a clinical record costs a doctor and an auditor. Through the API, on a real
 //! server: saving a note's draft, finalising it (seal, hash link, access-log entry made durable)
 //! and amending it, one visit after another; then `verify` over every chain (what
-//! `enshin records verify` does), in versions per second.
+//! `enshin records verify` does), in versions per second; then the clinic's whole export (DATA-6)
+//! into a spool file.
 
 use std::time::Instant;
 
@@ -147,6 +148,18 @@ pub async fn records(visits: u64) {
         chains.len(),
         secs * 1000.0,
         versions as f64 / secs
+    );
+    let t = Instant::now();
+    let spool = tempfile::tempfile().expect("spool");
+    let (files, _) = enshin_server::export::write_export(app.state(), &clinic, &spool)
+        .await
+        .expect("export");
+    let zipped = spool.metadata().expect("size").len();
+    println!(
+        "export: {} files, {} bytes of content, {zipped} bytes zipped, {:.0} ms",
+        files.len(),
+        files.iter().map(|f| f.bytes).sum::<usize>(),
+        t.elapsed().as_secs_f64() * 1000.0
     );
     app.stop().await;
 }
