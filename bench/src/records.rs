@@ -151,14 +151,32 @@ pub async fn records(visits: u64) {
     );
     let t = Instant::now();
     let spool = tempfile::tempfile().expect("spool");
-    let (files, _) = enshin_server::export::write_export(app.state(), &clinic, &spool)
-        .await
-        .expect("export");
+    let state = app.state();
+    let source = enshin_server::export::Source {
+        store: &state.store,
+        keyring: &state.keyring,
+    };
+    let requested = enshin_core::export::Requested {
+        by: "clinic_admin".into(),
+        principal: "bench".into(),
+        reference: None,
+    };
+    let files = enshin_server::export::write_export(
+        &source,
+        &clinic,
+        requested,
+        state.audit.signer(),
+        &spool,
+        &mut |_| {},
+    )
+    .await
+    .expect("export")
+    .files;
     let zipped = spool.metadata().expect("size").len();
     println!(
         "export: {} files, {} bytes of content, {zipped} bytes zipped, {:.0} ms",
         files.len(),
-        files.iter().map(|f| f.bytes).sum::<usize>(),
+        files.iter().map(|f| f.bytes).sum::<u64>(),
         t.elapsed().as_secs_f64() * 1000.0
     );
     app.stop().await;

@@ -11,6 +11,8 @@ pub mod crypto;
 pub mod emergency;
 pub mod encoding;
 pub mod exit;
+pub mod export;
+pub mod fhir;
 pub mod grant;
 pub mod invitation;
 pub mod letters;

@@ -100,6 +100,7 @@ pub struct AuditLog {
     jobs: mpsc::Sender<Job>,
     health: Arc<AuditHealth>,
     writer: Arc<str>,
+    key: Arc<WriterKey>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -114,6 +115,12 @@ impl AuditLog {
     /// This instance's writer id.
     pub fn writer(&self) -> &str {
         &self.writer
+    }
+
+    /// This instance's writer key, which also signs the service's documents (an export's
+    /// manifest), so that they verify against the access log's registered writers.
+    pub fn signer(&self) -> &WriterKey {
+        &self.key
     }
 
     /// The writer's health.
@@ -193,7 +200,7 @@ pub fn load_or_create_key(path: &Path) -> Result<WriterKey, AuditStartError> {
 
 struct Writer {
     store: AuditStore,
-    key: WriterKey,
+    key: Arc<WriterKey>,
     id: String,
     next: u64,
     prev: Hash,
@@ -380,9 +387,10 @@ pub async fn start(
         return Err(AuditStartError::KeyMismatch(id));
     }
     let health = Arc::new(AuditHealth::default());
+    let key = Arc::new(key);
     let mut writer = Writer {
         store,
-        key,
+        key: key.clone(),
         id: id.clone(),
         next: 0,
         prev: NO_PREVIOUS,
@@ -421,6 +429,7 @@ pub async fn start(
             jobs,
             health,
             writer: id.into(),
+            key,
         },
         task,
     ))

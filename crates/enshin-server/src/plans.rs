@@ -10,6 +10,8 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use enshin_core::authz::{Action, Target, authorize};
 use enshin_core::plan::{self, AgreementMethod, PlanItems};
+use enshin_store::Store;
+use enshin_store::keyring::Keyring;
 use enshin_store::records::{Agreement, Plan, PlanDraft, PlanVersion};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -46,23 +48,20 @@ impl PlanRecord {
 
 /// A patient's plan with its versions and agreements, opened (the caller checks who asks).
 pub(crate) async fn record_of(
-    state: &AppState,
+    store: &Store,
+    keyring: &Keyring,
     clinic_id: &str,
     patient_id: &str,
 ) -> Result<PlanRecord, ApiError> {
-    let Some(plan) = state
-        .store
-        .plan(&state.keyring, clinic_id, patient_id)
-        .await?
-    else {
+    let Some(plan) = store.plan(keyring, clinic_id, patient_id).await? else {
         return Ok(PlanRecord {
             plan: None,
             versions: Vec::new(),
             agreements: Vec::new(),
         });
     };
-    let versions = state.store.plan_versions(&state.keyring, &plan).await?;
-    let agreements = state.store.plan_agreements(&plan.id).await?;
+    let versions = store.plan_versions(keyring, &plan).await?;
+    let agreements = store.plan_agreements(&plan.id).await?;
     Ok(PlanRecord {
         plan: Some(plan),
         versions,
@@ -80,7 +79,7 @@ pub async fn member_plan(
 ) -> Result<PlanRecord, ApiError> {
     let (clinic_id, _) = clinic_patient(state, auth, action, patient_id).await?;
     facts.read_patients([patient_id]);
-    record_of(state, &clinic_id, patient_id).await
+    record_of(&state.store, &state.keyring, &clinic_id, patient_id).await
 }
 
 /// Saves the draft of the patient's next plan version (blanks allowed).
@@ -248,7 +247,7 @@ pub async fn own_plans(state: &AppState, auth: &Authenticated) -> Result<Vec<Own
         let Some(patient_id) = state.store.linked_record(&link.clinic_id, account).await? else {
             continue;
         };
-        let record = record_of(state, &link.clinic_id, &patient_id).await?;
+        let record = record_of(&state.store, &state.keyring, &link.clinic_id, &patient_id).await?;
         if !record.versions.is_empty() {
             out.push(OwnPlan {
                 clinic_id: link.clinic_id,

@@ -15,6 +15,7 @@ use enshin_core::authz::{Action, Target, authorize};
 use enshin_core::questionnaire::{
     self, AnswerError, AnswerProblem, Answers, Definition, DefinitionError,
 };
+use enshin_store::Store;
 use enshin_store::questionnaires::{Current, QuestionnaireError, Request};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -331,18 +332,16 @@ pub struct Shown {
 }
 
 /// The version a request answers: the one fixed at its first save, else the current one.
-pub(crate) async fn shown(state: &AppState, request: Request) -> Result<Shown, ApiError> {
+pub(crate) async fn shown(store: &Store, request: Request) -> Result<Shown, ApiError> {
     let (version, definition) = match request.version {
         Some(v) => (
             v,
-            state
-                .store
+            store
                 .questionnaire_version(&request.questionnaire_id, v)
                 .await?,
         ),
         None => {
-            let q = state
-                .store
+            let q = store
                 .questionnaire(&request.clinic_id, &request.questionnaire_id)
                 .await?;
             (q.version, q.definition)
@@ -395,7 +394,7 @@ pub async fn patient_answers(
         .await?;
     let mut out = Vec::with_capacity(list.len());
     for r in list {
-        out.push(shown(state, r).await?);
+        out.push(shown(&state.store, r).await?);
     }
     Ok(out)
 }
@@ -442,7 +441,7 @@ pub async fn visit_answers(
         .into_iter()
         .filter(|r| r.appointment_id.as_deref() == Some(appointment_id))
     {
-        out.push(shown(state, r).await?);
+        out.push(shown(&state.store, r).await?);
     }
     Ok(out)
 }
@@ -485,7 +484,7 @@ pub async fn own_requests(
     let mut out = Vec::new();
     for r in state.store.account_requests(account).await? {
         let name = clinics.get(&r.clinic_id).cloned().unwrap_or_default();
-        out.push((shown(state, r).await?, name));
+        out.push((shown(&state.store, r).await?, name));
     }
     Ok(out)
 }
@@ -501,7 +500,7 @@ pub async fn own_request(
         .store
         .account_request(&state.keyring, account, id)
         .await?;
-    shown(state, r).await
+    shown(&state.store, r).await
 }
 
 /// `GET /api/v1/questionnaire-requests` (patient).

@@ -34,6 +34,9 @@ pub enum ClinicCommand {
     /// A clinic leaves (DATA-5): `--on DATE` gives notice; `--delete`, on or after that date,
     /// deletes its data, destroys its key everywhere and writes a signed certificate.
     Terminate(crate::exit::TerminateArgs),
+    /// Export a clinic's whole data set (ZIP, signed manifest) on the clinic's written request
+    /// (DATA-6); recorded in the access log, which the clinic's admin sees.
+    Export(crate::export::ExportArgs),
 }
 
 /// Member commands.
@@ -139,6 +142,7 @@ pub async fn clinic(config: &Config, command: ClinicCommand) -> anyhow::Result<(
             }
         }
         ClinicCommand::Terminate(args) => crate::exit::terminate(config, &store, args).await?,
+        ClinicCommand::Export(args) => crate::export::export(config, &store, args).await?,
     }
     store.close().await;
     Ok(())

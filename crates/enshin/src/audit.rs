@@ -71,18 +71,27 @@ pub(crate) async fn record_cli_action(
     action: &str,
     target: (&str, String),
 ) -> anyhow::Result<()> {
-    let key = load_or_create_key(&config.data_dir.join("audit-cli.key"))?;
-    let (log, task) = start(store, key, config.data_dir.join("audit-checkpoints.log")).await?;
     let reviewer = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    log.record(Entry {
+    let entry = Entry {
         target_type: Some(target.0.into()),
         target_id: Some(target.1),
         principal_id: Some(reviewer),
         principal_kind: Some("operator".into()),
         outcome: Outcome::Allowed,
         ..event_entry("cli", action)
-    })
-    .await?;
+    };
+    record_cli_entry(config, store, entry).await
+}
+
+/// Records `entry` through the command line's own writer and waits until it is durable.
+pub(crate) async fn record_cli_entry(
+    config: &Config,
+    store: AuditStore,
+    entry: Entry,
+) -> anyhow::Result<()> {
+    let key = load_or_create_key(&config.data_dir.join("audit-cli.key"))?;
+    let (log, task) = start(store, key, config.data_dir.join("audit-checkpoints.log")).await?;
+    log.record(entry).await?;
     drop(log);
     task.await?;
     Ok(())

@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use clap::{Args, Subcommand};
 use enshin_core::exit::Certificate;
 use enshin_server::audit::load_or_create_key;
@@ -19,6 +17,7 @@ use enshin_store::Store;
 use enshin_store::audit::AuditStore;
 
 use crate::audit::record_cli_action;
+use crate::signer::{Standing, standing};
 
 /// Arguments of `clinic terminate`.
 #[derive(Args)]
@@ -115,11 +114,20 @@ pub enum VerifyCommand {
         /// The certificate (JSON).
         file: PathBuf,
     },
+    /// Check a clinic's export (ZIP): the manifest's signature and key as above, and every
+    /// file against its SHA-256; exit 1 and name each missing, extra or altered file.
+    Export {
+        /// The export (ZIP).
+        file: PathBuf,
+    },
 }
 
 /// Runs `enshin verify`.
 pub async fn verify(config: &Config, command: VerifyCommand) -> anyhow::Result<ExitCode> {
-    let VerifyCommand::DeletionCertificate { file } = command;
+    let file = match command {
+        VerifyCommand::DeletionCertificate { file } => file,
+        VerifyCommand::Export { file } => return crate::export::verify(config, &file).await,
+    };
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let certificate: Certificate = match serde_json::from_str(&text) {
@@ -134,12 +142,8 @@ pub async fn verify(config: &Config, command: VerifyCommand) -> anyhow::Result<E
         return Ok(ExitCode::FAILURE);
     }
     let c = &certificate.body;
-    let registered = match AuditStore::connect(&config.audit_database_url()).await {
-        Ok(audit) => audit.writer_key(&c.signer).await.ok(),
-        Err(_) => None,
-    };
-    match registered {
-        Some(Some(key)) if STANDARD.encode(&key) == c.public_key => {
+    match standing(config, &c.signer, &c.public_key).await {
+        Standing::Writer => {
             say!(
                 "valid: signed by access-log writer {} of this service; clinic {} ({}) deleted at {}",
                 c.signer,
@@ -150,14 +154,14 @@ pub async fn verify(config: &Config, command: VerifyCommand) -> anyhow::Result<E
             );
             Ok(ExitCode::SUCCESS)
         }
-        Some(_) => {
+        Standing::Stranger => {
             say!(
                 "NOT VALID: the signature holds, but key {} is not a writer of this service's access log",
                 c.signer
             );
             Ok(ExitCode::FAILURE)
         }
-        None => {
+        Standing::Unchecked => {
             say!(
                 "signature valid; the signer {} was not checked against the access log (database not reachable)",
                 c.signer

@@ -197,7 +197,7 @@ enum Command {
     Records(records::RecordsCommand),
     /// Apply pending database migrations and print the schema version (safe beside a running serve).
     Migrate,
-    /// Check documents the service signed (deletion certificates).
+    /// Check documents the service signed (deletion certificates, exports).
     #[command(subcommand)]
     Verify(exit::VerifyCommand),
 }
@@ -212,9 +212,11 @@ mod audit;
 mod backup;
 mod certs;
 mod exit;
+mod export;
 mod operators;
 mod records;
 mod serve;
+mod signer;
 
 fn load_config(
     config_file: Option<PathBuf>,

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::entry::{Outcome, Sealed};
+use crate::fhir::instant;
 
 /// The FHIR AuditEvent `action` of an entry: C(reate), R(ead), U(pdate), D(elete), E(xecute).
 fn action_code(action: &str) -> &'static str {
@@ -14,17 +15,6 @@ fn action_code(action: &str) -> &'static str {
         Some("DELETE") => "D",
         _ => "E",
     }
-}
-
-/// RFC 3339 UTC time with milliseconds of a unix-ms time.
-fn instant(at_ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 /// One entry as an AuditEvent; its id is `writer-index`, unique and stable.

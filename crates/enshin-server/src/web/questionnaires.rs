@@ -624,20 +624,68 @@ pub async fn titles(
 }
 
 /// A submitted answer as the clinic reads it.
-struct AnswerRow {
-    question: String,
-    answer: String,
-    photo: Option<String>,
+pub(crate) struct AnswerRow {
+    pub(crate) question: String,
+    pub(crate) answer: String,
+    pub(crate) photo: Option<String>,
 }
 
-/// A request on the patient's questionnaire page.
-struct RequestRow {
-    title: String,
-    version: i64,
-    state: &'static str,
-    asked: String,
-    submitted: String,
-    answers: Vec<AnswerRow>,
+/// A request as the clinic reads it: on the patient's questionnaire page and in the export.
+pub(crate) struct RequestRow {
+    pub(crate) title: String,
+    pub(crate) version: i64,
+    pub(crate) state: &'static str,
+    pub(crate) asked: String,
+    pub(crate) submitted: String,
+    pub(crate) answers: Vec<AnswerRow>,
+}
+
+/// A request with its submitted answers; `photo_link(request, photo)` is where a photo answer
+/// is shown from.
+pub(crate) fn request_row(
+    q: &QuestionnaireTexts,
+    s: &Shown,
+    tz: &jiff::tz::TimeZone,
+    photo_link: &dyn Fn(&str, &str) -> Option<String>,
+) -> RequestRow {
+    let wall = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| {
+                t.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let r = &s.request;
+    let answers = match (&r.answers, r.submitted_at) {
+        (Some(a), Some(_)) => s
+            .definition
+            .questions
+            .iter()
+            .map(|x| {
+                let v = a.get(&x.id);
+                let photo = match (&x.kind, v) {
+                    (QuestionType::Photo, Some(Value::String(p))) => photo_link(&r.id, p),
+                    _ => None,
+                };
+                AnswerRow {
+                    question: x.text.clone(),
+                    answer: shown_answer(q, &x.kind, v),
+                    photo,
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    RequestRow {
+        title: s.definition.staff_title.clone(),
+        version: s.version,
+        state: state_label(q, request_state(r)),
+        asked: wall(r.requested_at),
+        submitted: r.submitted_at.map(wall).unwrap_or_default(),
+        answers,
+    }
 }
 
 #[derive(Template)]
@@ -698,15 +746,6 @@ pub async fn patient_page(
         Ok(found) => found,
         Err(e) => return page.error(Some(&auth), &e),
     };
-    let wall = |ms: i64| {
-        jiff::Timestamp::from_millisecond(ms)
-            .map(|t| {
-                t.to_zoned(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
     let f = &record;
     let template = PatientPage {
         f: page.frame(Some(&auth)),
@@ -721,38 +760,11 @@ pub async fn patient_page(
         requests: list
             .iter()
             .map(|s| {
-                let r = &s.request;
-                let answers = match (&r.answers, r.submitted_at) {
-                    (Some(a), Some(_)) => s
-                        .definition
-                        .questions
-                        .iter()
-                        .map(|x| {
-                            let v = a.get(&x.id);
-                            let photo = match (&x.kind, v) {
-                                (QuestionType::Photo, Some(Value::String(p))) => Some(format!(
-                                    "/api/v1/questionnaire-requests/{}/photos/{p}",
-                                    r.id
-                                )),
-                                _ => None,
-                            };
-                            AnswerRow {
-                                question: x.text.clone(),
-                                answer: shown_answer(q, &x.kind, v),
-                                photo,
-                            }
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                RequestRow {
-                    title: s.definition.staff_title.clone(),
-                    version: s.version,
-                    state: state_label(q, request_state(r)),
-                    asked: wall(r.requested_at),
-                    submitted: r.submitted_at.map(wall).unwrap_or_default(),
-                    answers,
-                }
+                request_row(q, s, &tz, &|request, photo| {
+                    Some(format!(
+                        "/api/v1/questionnaire-requests/{request}/photos/{photo}"
+                    ))
+                })
             })
             .collect(),
     };

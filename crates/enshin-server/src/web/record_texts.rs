@@ -21,6 +21,14 @@ pub struct RecordTexts {
     pub print_hint: &'static str,
     /// Label: when the print view was made.
     pub printed_at: &'static str,
+    /// Link from an exported record back to the export's index.
+    pub export_index: &'static str,
+    /// Column: what was measured.
+    pub reading_kind: &'static str,
+    /// Column: the measured value.
+    pub reading_value: &'static str,
+    /// Column: how a reading came in.
+    pub reading_source: &'static str,
     /// SOAP S.
     pub subjective: &'static str,
     /// SOAP O.
@@ -180,6 +188,10 @@ pub static JA: RecordTexts = RecordTexts {
     print_title: "診療記録",
     print_hint: "ブラウザの印刷機能で、紙またはPDFにできます。",
     printed_at: "作成日時",
+    export_index: "データ一式の目次へ",
+    reading_kind: "項目",
+    reading_value: "値",
+    reading_source: "入力",
     subjective: "S(主訴・患者さんの訴え)",
     objective: "O(所見)",
     assessment: "A(評価)",
@@ -266,6 +278,10 @@ pub static EN: RecordTexts = RecordTexts {
     print_title: "Clinical record",
     print_hint: "Use the browser's print function to print it or save it as PDF.",
     printed_at: "Made at",
+    export_index: "Back to the export's index",
+    reading_kind: "Measurement",
+    reading_value: "Value",
+    reading_source: "Entered by",
     subjective: "S (subjective)",
     objective: "O (objective)",
     assessment: "A (assessment)",

@@ -16,12 +16,18 @@ use enshin_core::plan::PlanItems;
 use enshin_core::record::{
     IdentityCheck, IdentityMethod, NoteState, Outcome, OutcomeKind, Soap, VersionKind,
 };
+use enshin_core::vitals;
+use enshin_store::appointments::Appointment;
+use enshin_store::monitoring::{MANUAL, StoredReading};
 use enshin_store::records::{Note, NoteVersion};
+use enshin_store::registry::PatientFields;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
+use super::questionnaires::RequestRow;
 use super::record_texts::RecordTexts;
+use super::texts::{Lang, Texts};
 use crate::access::AccessFacts;
 use crate::booking::zone;
 use crate::clock::now_ms;
@@ -119,9 +125,11 @@ fn item_label(r: &RecordTexts, name: &str) -> &'static str {
 }
 
 /// Names of the clinic's members by account id (authors of records are members).
-async fn names(state: &AppState, clinic_id: &str) -> Result<HashMap<String, String>, ApiError> {
-    Ok(state
-        .store
+pub(crate) async fn names(
+    store: &enshin_store::Store,
+    clinic_id: &str,
+) -> Result<HashMap<String, String>, ApiError> {
+    Ok(store
         .list_members(clinic_id)
         .await
         .map_err(|e| ApiError::unavailable(&e))?
@@ -140,6 +148,17 @@ struct Shown<'a> {
 impl Shown<'_> {
     fn at(&self, ms: i64) -> String {
         super::booking::when(self.b, ms, self.tz)
+    }
+
+    fn visit(&self, visit: Option<&Appointment>) -> String {
+        visit.map_or_else(String::new, |a| {
+            format!(
+                "{} {} · {}",
+                self.at(a.starts_at),
+                a.menu_name,
+                a.doctor_name
+            )
+        })
     }
 
     fn name(&self, id: &str) -> String {
@@ -357,7 +376,7 @@ async fn note_view(
         let a = &visit.appointment;
         let record = member_record(state, &a.clinic_id, &a.clinic_patient_id).await?;
         let tz = zone(&settings_of(state, &a.clinic_id).await?);
-        let names = names(state, &a.clinic_id).await?;
+        let names = names(&state.store, &a.clinic_id).await?;
         let doctors = state.store.doctors(&a.clinic_id).await?;
         Ok::<_, ApiError>((visit, record, tz, names, doctors))
     }
@@ -681,7 +700,7 @@ async fn plan_view(
         let clinic_id = auth.member_clinic(Action::ReadRecords)?.to_owned();
         let record = member_record(state, &clinic_id, id).await?;
         let tz = zone(&settings_of(state, &clinic_id).await?);
-        let names = names(state, &clinic_id).await?;
+        let names = names(&state.store, &clinic_id).await?;
         Ok::<_, ApiError>((plan, record, tz, names))
     }
     .await;
@@ -858,7 +877,7 @@ pub async fn print_page(
         let clinic_id = auth.member_clinic(Action::ReadRecords)?.to_owned();
         let record = member_record(&state, &clinic_id, &id).await?;
         let tz = zone(&settings_of(&state, &clinic_id).await?);
-        let names = names(&state, &clinic_id).await?;
+        let names = names(&state.store, &clinic_id).await?;
         let notes = state
             .store
             .patient_notes(&state.keyring, &clinic_id, &id)
@@ -900,20 +919,106 @@ pub async fn print_page(
         plan: shown.plan_versions(&plan),
         notes: notes
             .iter()
-            .map(|(n, vs, visit)| {
-                let label = visit.as_ref().map_or_else(String::new, |a| {
-                    format!(
-                        "{} {} · {}",
-                        shown.at(a.starts_at),
-                        a.menu_name,
-                        a.doctor_name
-                    )
-                });
-                shown.note(n, vs, label)
-            })
+            .map(|(n, vs, visit)| shown.note(n, vs, shown.visit(visit.as_ref())))
             .collect(),
     };
     page.render(StatusCode::OK, &template)
+}
+
+/// The frame of an exported page: the texts only, no session.
+struct ExportFrame {
+    t: &'static Texts,
+}
+
+/// One home reading on the exported record.
+struct ReadingRow {
+    at: String,
+    kind: &'static str,
+    value: String,
+    unit: &'static str,
+    source: &'static str,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "export_record.html")]
+struct ExportRecordPage<'a> {
+    f: ExportFrame,
+    clinic_name: &'a str,
+    patient_name: String,
+    patient_kana: String,
+    birth_date: &'a str,
+    made_at: String,
+    plan: Vec<PlanVersionView>,
+    notes: Vec<NoteView>,
+    requests: &'a [RequestRow],
+    readings: Vec<ReadingRow>,
+}
+
+/// What one patient's page of the export shows: the print view's record, with the
+/// questionnaires and the home readings.
+pub(crate) struct ExportedRecord<'a> {
+    /// The clinic's name.
+    pub clinic_name: &'a str,
+    /// The registry record.
+    pub patient: &'a PatientFields,
+    /// When the export was made.
+    pub made_at: i64,
+    /// The clinic's time zone.
+    pub tz: &'a TimeZone,
+    /// Members' names by account id.
+    pub names: &'a HashMap<String, String>,
+    /// The plan with every version and agreement.
+    pub plan: &'a PlanRecord,
+    /// The notes with every version and their visits.
+    pub notes: &'a [(Note, Vec<NoteVersion>, Option<Appointment>)],
+    /// The questionnaires as the clinic reads them.
+    pub requests: &'a [RequestRow],
+    /// The home readings, oldest first.
+    pub readings: &'a [StoredReading],
+}
+
+/// The patient's record page of the export, in Japanese (the clinic's language of record).
+pub(crate) fn export_record_html(e: &ExportedRecord) -> Result<String, askama::Error> {
+    let t = Lang::Ja.texts();
+    let shown = Shown {
+        r: t.r,
+        b: t.b,
+        tz: e.tz,
+        names: e.names,
+    };
+    ExportRecordPage {
+        f: ExportFrame { t },
+        clinic_name: e.clinic_name,
+        patient_name: e.patient.name(),
+        patient_kana: e.patient.kana(),
+        birth_date: &e.patient.birth_date,
+        made_at: shown.at(e.made_at),
+        plan: shown.plan_versions(e.plan),
+        notes: e
+            .notes
+            .iter()
+            .map(|(n, vs, visit)| shown.note(n, vs, shown.visit(visit.as_ref())))
+            .collect(),
+        requests: e.requests,
+        readings: e
+            .readings
+            .iter()
+            .map(|r| ReadingRow {
+                at: shown.at(r.measured_at),
+                kind: t.m.kind(r.kind),
+                value: vitals::format(r.kind, r.scaled),
+                unit: r.kind.spec().unit_label,
+                source: if r.source == MANUAL {
+                    t.m.source_manual
+                } else {
+                    t.m.source_device
+                },
+                note: r.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+    .render()
 }
 
 /// One of the patient's plans as their page shows it.

@@ -28,7 +28,7 @@ pub(crate) fn definition() -> Value {
 }
 
 /// A small JPEG: start, a JFIF header, a scan, end.
-fn jpeg() -> Vec<u8> {
+pub(crate) fn jpeg() -> Vec<u8> {
     [
         &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x07][..],
         b"JFIF\0",
