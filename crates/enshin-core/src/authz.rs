@@ -163,6 +163,8 @@ pub enum Action {
     Suspend,
     /// Create a clinic (with its data key).
     CreateClinic,
+    /// Give a clinic's termination notice, and on its date delete the clinic (DATA-5).
+    TerminateClinic,
     /// Add a patient to one's clinic's registry.
     RegisterPatient,
     /// Read a patient's record in the registry (A-class).
@@ -236,7 +238,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 52] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -255,6 +257,7 @@ impl Action {
         Action::ReadAnnouncements,
         Action::Suspend,
         Action::CreateClinic,
+        Action::TerminateClinic,
         Action::RegisterPatient,
         Action::ReadPatient,
         Action::DecideAccess,
@@ -311,6 +314,7 @@ impl Action {
             Self::ReadAnnouncements => "read_announcements",
             Self::Suspend => "suspend",
             Self::CreateClinic => "create_clinic",
+            Self::TerminateClinic => "terminate_clinic",
             Self::RegisterPatient => "register_patient",
             Self::ReadPatient => "read_patient",
             Self::RequestAccess => "request_access",
@@ -402,6 +406,7 @@ impl Action {
             | Self::PublishAnnouncement
             | Self::Suspend
             | Self::CreateClinic
+            | Self::TerminateClinic
             | Self::RequestAccess
             | Self::DeclareEmergency => (&[Operator], Scope::Service),
             Self::ReadAnnouncements => (&[Admin, Operator], Scope::Service),

@@ -182,6 +182,40 @@ impl From<enshin_core::password::PasswordRule> for ApiError {
 }
 
 /// Creating or changing people: the caller's mistakes are 4xx naming the field, the rest 503.
+impl From<crate::exit::ExitFailure> for ApiError {
+    fn from(err: crate::exit::ExitFailure) -> Self {
+        use crate::exit::ExitFailure;
+        use enshin_core::exit::ExitError;
+        match err {
+            ExitFailure::NoClinic(_) => Self::not_found(),
+            ExitFailure::NoNotice(_) => Self::new(
+                StatusCode::CONFLICT,
+                "no_notice",
+                "this clinic has no termination notice: record its termination date first",
+            ),
+            ExitFailure::Rule(e @ ExitError::TooEarly(_)) => Self::new(
+                StatusCode::CONFLICT,
+                "before_termination_date",
+                e.to_string(),
+            ),
+            ExitFailure::Rule(e) => {
+                let problem = match e {
+                    ExitError::PastDate(_) => "date_past",
+                    _ => "date_format",
+                };
+                Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    format!("date: {e}"),
+                )
+                .with_field("date")
+                .with_problem(problem)
+            }
+            other => Self::unavailable(&other),
+        }
+    }
+}
+
 impl From<crate::people::PeopleOpError> for ApiError {
     fn from(err: crate::people::PeopleOpError) -> Self {
         use crate::people::PeopleOpError;

@@ -16,10 +16,16 @@ use enshin_store::exit::Termination;
 use enshin_store::keyring::{Keyring, KeyringError};
 use enshin_store::{Backend, Store};
 
+use axum::http::StatusCode;
+use enshin_core::authz::{Action, Target, authorize};
+
 use crate::audit::writer_id;
 use crate::backup::{self, BackupError};
-use crate::clock::japan_time;
+use crate::clock::{japan_time, now_ms};
 use crate::config::Config;
+use crate::error::ApiError;
+use crate::routes::AppState;
+use crate::session::Authenticated;
 
 /// Why a termination step failed.
 #[derive(Debug, thiserror::Error)]
@@ -238,4 +244,68 @@ pub fn certificate_html(certificate: &Certificate) -> String {
     }
     .render()
     .unwrap_or_default()
+}
+
+/// An operator gives a clinic's termination notice from the console (the clinic's written
+/// request is on file); the access log records who and when.
+pub async fn notice_as(
+    state: &AppState,
+    auth: &Authenticated,
+    clinic_id: &str,
+    date: &str,
+) -> Result<Termination, ApiError> {
+    authorize(&auth.actor, Action::TerminateClinic, Target::Service)?;
+    Ok(give_notice(
+        &state.store,
+        clinic_id,
+        date.trim(),
+        &auth.session.account_id,
+        now_ms(),
+    )
+    .await?)
+}
+
+/// An operator deletes a clinic from the console once its date has come; `confirm` must be the
+/// clinic's id, typed again, so that no slip of the mouse deletes a clinic.
+pub async fn delete_as(
+    state: &AppState,
+    auth: &Authenticated,
+    clinic_id: &str,
+    confirm: &str,
+) -> Result<Certificate, ApiError> {
+    authorize(&auth.actor, Action::TerminateClinic, Target::Service)?;
+    if confirm.trim() != clinic_id {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "confirm: type the clinic's id to confirm the deletion",
+        )
+        .with_field("confirm")
+        .with_problem("confirm_mismatch"));
+    }
+    Ok(delete_clinic(
+        &state.config,
+        &state.store,
+        &state.keyring,
+        clinic_id,
+        state.audit.signer(),
+        now_ms(),
+    )
+    .await?)
+}
+
+/// The stored deletion certificate of a deleted clinic, for an operator; 404 otherwise.
+pub async fn certificate_of(
+    state: &AppState,
+    auth: &Authenticated,
+    clinic_id: &str,
+) -> Result<Certificate, ApiError> {
+    authorize(&auth.actor, Action::TerminateClinic, Target::Service)?;
+    state
+        .store
+        .termination(clinic_id)
+        .await?
+        .and_then(|t| t.certificate)
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(ApiError::not_found)
 }

@@ -59,6 +59,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The data backups' directory (the embedded default; PostgreSQL has pgBackRest's own).
     pub backups: Option<Arc<std::path::Path>>,
+    /// The configuration the instance started with (a clinic's deletion reaches the keyring
+    /// backups and reads the backup schedule).
+    pub config: Arc<crate::config::Config>,
 }
 
 /// Largest request body; the API takes small JSON documents.

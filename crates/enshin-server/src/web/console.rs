@@ -5,8 +5,10 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine;
+use enshin_core::exit::{japan_today, may_delete};
 use serde::Deserialize;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
@@ -19,6 +21,7 @@ use crate::console::{
 };
 use crate::emergency::{end_emergency, set_admin_email_of, start_emergency};
 use crate::error::ApiError;
+use crate::exit::{certificate_html, certificate_of, delete_as, notice_as};
 use crate::routes::AppState;
 use crate::session::Authenticated;
 
@@ -204,6 +207,9 @@ struct ClinicPage {
     emergency_until: Option<String>,
     members: Vec<MemberRow>,
     certs: Vec<CertRow>,
+    terminates_on: Option<String>,
+    deletable: bool,
+    today: String,
     error: Option<String>,
 }
 
@@ -219,7 +225,20 @@ async fn clinic_view(
         Err(e) => return page.error(Some(auth), &e),
     };
     let (t, now) = (page.t(), now_ms());
+    let termination = match state.store.termination(id).await {
+        Ok(found) => found,
+        Err(e) => return page.error(Some(auth), &ApiError::from(e)),
+    };
+    let terminates_on = termination.map(|t| t.effective_on);
+    let today = japan_today(now);
+    let deletable = terminates_on
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .is_some_and(|on| may_delete(on, now).is_ok());
     let template = ClinicPage {
+        terminates_on,
+        deletable,
+        today: today.to_string(),
         f: page.frame(Some(auth)),
         id: id.to_owned(),
         name: c.contact.name,
@@ -465,4 +484,99 @@ pub async fn publish(
             announcements_view(&state, &page, &auth, typed, Some(&e)).await
         }
     }
+}
+
+/// The termination form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TerminationForm {
+    date: String,
+}
+
+/// `POST /clinics/{id}/termination`: records or moves the termination date (DATA-5).
+pub async fn terminate(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(form): Posted<TerminationForm>,
+) -> Response {
+    let result = notice_as(&state, &auth, &id, &form.date).await.map(|_| ());
+    clinic_outcome(&state, &page, &auth, &id, "termination_noticed", result).await
+}
+
+/// The deletion form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeletionForm {
+    confirm: String,
+}
+
+/// `POST /clinics/{id}/deletion`: on or after the termination date, deletes the clinic and
+/// shows its deletion certificate.
+pub async fn delete(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(form): Posted<DeletionForm>,
+) -> Response {
+    match delete_as(&state, &auth, &id, &form.confirm).await {
+        Ok(_) => page.redirect(&format!("/clinics/{id}/deletion-certificate")),
+        Err(e) => clinic_outcome(&state, &page, &auth, &id, "", Err(e)).await,
+    }
+}
+
+/// `GET /clinics/{id}/deletion-certificate.json`: the signed certificate of a deleted clinic.
+pub async fn deletion_certificate_json(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    match certificate_of(&state, &auth, &id).await {
+        Ok(c) => (
+            [
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"deletion-certificate-{id}.json\""),
+                ),
+            ],
+            serde_json::to_string_pretty(&c).unwrap_or_default(),
+        )
+            .into_response(),
+        Err(e) => page.error(Some(&auth), &e),
+    }
+}
+
+/// `GET /clinics/{id}/deletion-certificate`: the printable certificate of a deleted clinic.
+pub async fn deletion_certificate(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    match certificate_of(&state, &auth, &id).await {
+        Ok(c) => {
+            let html = certificate_html(&c);
+            let policy = certificate_policy(&html);
+            ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response()
+        }
+        Err(e) => page.error(Some(&auth), &e),
+    }
+}
+
+/// A policy that lets the certificate's own inline style apply, and nothing else: the page is
+/// the same file the command line writes, which must stand alone.
+fn certificate_policy(html: &str) -> String {
+    let style = html
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or("", |(style, _)| style);
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(ring::digest::digest(&ring::digest::SHA256, style.as_bytes()).as_ref());
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    )
 }

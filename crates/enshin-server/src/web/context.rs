@@ -47,6 +47,7 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "suspended" => t.suspended_done,
         "lifted" => t.lifted,
         "contact_saved" => t.contact_saved,
+        "termination_noticed" => t.termination_noticed,
         "emergency_started" => t.emergency_started,
         "emergency_ended" => t.emergency_ended,
         "announcement_published" => t.announcement_published,

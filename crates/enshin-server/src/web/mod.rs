@@ -106,6 +106,16 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 post(console::end_member_sessions),
             )
             .route("/clinics/{id}/emergency", post(console::emergency))
+            .route("/clinics/{id}/termination", post(console::terminate))
+            .route("/clinics/{id}/deletion", post(console::delete))
+            .route(
+                "/clinics/{id}/deletion-certificate",
+                get(console::deletion_certificate),
+            )
+            .route(
+                "/clinics/{id}/deletion-certificate.json",
+                get(console::deletion_certificate_json),
+            )
             .route("/clinics/{id}/emergency/end", post(console::emergency_end))
             .route("/suspensions", post(console::suspend))
             .route("/suspensions/{scope}/lift", post(console::lift))

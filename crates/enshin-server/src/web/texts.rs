@@ -367,6 +367,24 @@ pub struct Texts {
     pub termination_deleted: &'static str,
     /// How terminations are given and carried out.
     pub termination_hint: &'static str,
+    /// Heading on a clinic's page: its termination.
+    pub terminate_title: &'static str,
+    /// What the termination does, step by step.
+    pub terminate_intro: &'static str,
+    /// Button: record the termination date.
+    pub terminate_give: &'static str,
+    /// The date has not come: deletion waits.
+    pub terminate_waits: &'static str,
+    /// The date has come: the clinic can be deleted.
+    pub terminate_due: &'static str,
+    /// Label: type the clinic's id again.
+    pub delete_confirm: &'static str,
+    /// Warning before the deletion.
+    pub delete_warning: &'static str,
+    /// Button: delete the clinic.
+    pub delete_button: &'static str,
+    /// Link: the deletion certificate.
+    pub certificate_link: &'static str,
     /// Heading: suspensions.
     pub suspensions_title: &'static str,
     /// No suspension in force.
@@ -433,6 +451,8 @@ pub struct Texts {
     pub lifted: &'static str,
     /// Notice after saving the address.
     pub contact_saved: &'static str,
+    /// Notice: the termination date was recorded.
+    pub termination_noticed: &'static str,
     /// Notice after starting.
     pub emergency_started: &'static str,
     /// Notice after ending.
@@ -727,7 +747,16 @@ pub static JA: Texts = Texts {
     termination_state: "状態",
     termination_pending: "予定(データは保持中・エクスポート可)",
     termination_deleted: "削除済み",
-    termination_hint: "利用終了は書面の申し出に基づき、コマンドで記録・実行します: enshin clinic terminate ID --on 日付、利用終了日以降に --delete(削除証明書を作成)。",
+    termination_hint: "利用終了は医療機関の書面による申し出に基づき、クリニックのページ(またはコマンド enshin clinic terminate ID --on 日付、利用終了日以降に --delete)で記録・実行します。",
+    terminate_title: "利用終了(解約)",
+    terminate_intro: "医療機関の書面による申し出に基づいて利用終了日を記録します。利用終了日まではクリニックは通常どおり利用でき、管理者はデータ一式をダウンロードできます。利用終了日以降に削除すると、データを消去し、暗号鍵をすべての写しから破棄し、署名付きの削除証明書を作成します。",
+    terminate_give: "利用終了日を記録",
+    terminate_waits: "削除は利用終了日以降にできます。日付は変更できます。",
+    terminate_due: "利用終了日になりました。データを削除できます。",
+    delete_confirm: "確認のため、クリニックIDを入力",
+    delete_warning: "この操作は取り消せません。データは復元できなくなります。医療機関がデータ一式を受け取ったことを確認してから実行してください。",
+    delete_button: "データを削除して削除証明書を作成",
+    certificate_link: "削除証明書",
     suspensions_title: "停止(インシデントモード)",
     no_suspensions: "停止中のものはありません。",
     suspend_scope: "対象",
@@ -761,6 +790,7 @@ pub static JA: Texts = Texts {
     suspended_done: "停止しました。利用者にはメッセージが表示されます。",
     lifted: "再開しました。",
     contact_saved: "連絡先を保存しました。",
+    termination_noticed: "利用終了日を記録しました。",
     emergency_started: "緊急用アカウントを発行し、管理者の連絡先に送りました。",
     emergency_ended: "緊急対応を終了しました。通常のIDが使えます。",
     announcement_published: "お知らせを公開しました。",
@@ -991,7 +1021,16 @@ pub static EN: Texts = Texts {
     termination_state: "State",
     termination_pending: "Notice given (data kept; export possible)",
     termination_deleted: "Deleted",
-    termination_hint: "On the clinic's written request, record and carry out a termination on the command line: enshin clinic terminate ID --on DATE, then on or after that date --delete (writes the deletion certificate).",
+    termination_hint: "On the clinic's written request, record and carry out a termination on the clinic's page (or on the command line: enshin clinic terminate ID --on DATE, then on or after that date --delete).",
+    terminate_title: "Termination",
+    terminate_intro: "On the clinic's written request, record its termination date. Until then the clinic works as usual and its admin can download all its data. On or after the date, deletion erases its data, destroys its key in every copy and writes a signed deletion certificate.",
+    terminate_give: "Record the termination date",
+    terminate_waits: "Deletion is possible on or after the termination date. The date can be changed.",
+    terminate_due: "The termination date has come: the clinic's data can be deleted.",
+    delete_confirm: "Type the clinic's id to confirm",
+    delete_warning: "This cannot be undone: the data can never be restored. Make sure the clinic has received its data first.",
+    delete_button: "Delete its data and write the deletion certificate",
+    certificate_link: "Deletion certificate",
     suspensions_title: "Suspensions (incident mode)",
     no_suspensions: "Nothing is suspended.",
     suspend_scope: "What",
@@ -1025,6 +1064,7 @@ pub static EN: Texts = Texts {
     suspended_done: "Suspended; users see the message.",
     lifted: "Resumed.",
     contact_saved: "Address saved.",
+    termination_noticed: "Termination date recorded.",
     emergency_started: "Emergency accounts issued and sent to the administrator.",
     emergency_ended: "Emergency ended; the normal IDs work again.",
     announcement_published: "Announcement published.",
@@ -1196,6 +1236,8 @@ impl Texts {
             "invalid_code" => "確認コードが違うか、使用済みか、有効期限が切れています。新しいコードを依頼してください。",
             "invalid_link" => "このリンクは無効か、使用済みか、有効期限が切れています。もう一度依頼してください。",
             "no_contact" => "この方法の連絡先は登録されていません。",
+            "no_notice" => "利用終了日が記録されていません。先に利用終了日を記録してください。",
+            "before_termination_date" => "利用終了日より前のため、まだ削除できません。それまでクリニックはデータをダウンロードできます。",
             "no_admin_contact" => "管理者の連絡先メールアドレスが未登録です。先に登録してください。",
             "emergency_in_force" => "このクリニックはすでに緊急対応中です。",
             "too_soon" => "サービス変更は適用日の14日以上前に告知する必要があります。",
@@ -1271,6 +1313,8 @@ fn problem_ja(problem: &str) -> Option<&'static str> {
         "name_length" => "文字数が範囲外です。",
         "control_character" => "改行などの制御文字は使えません。",
         "not_kana" => "ひらがなかカタカナで入力してください。",
+        "date_past" => "今日以降(日本時間)の日付を入力してください。",
+        "confirm_mismatch" => "確認のため、クリニックIDを正確に入力してください。",
         "date_format" => "年-月-日(例 1950-04-01)の形で入力してください。",
         "no_such_date" => "存在しない日付です。",
         "date_range" => "1900年1月1日から今日までの日付を入力してください。",

@@ -416,6 +416,150 @@ fn files_with_canary(dir: &std::path::Path) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn the_console_gives_notice_and_deletes_on_the_date_after_a_typed_confirmation() {
+    let app = spawn_app().await;
+    let leaving = visit_without_plan(&app, "console-leaving").await;
+    records_of(&app, &leaving).await;
+    let id = leaving.clinic_id.clone();
+    let console = app
+        .operator_browser(&app.add_operator("ops.leave").await)
+        .await;
+    let page = format!("/clinics/{id}");
+    let shown = console.get(&page).await;
+    assert!(shown.body.contains("利用終了(解約)"), "{}", shown.body);
+    let csrf = shown.csrf();
+    let deletion_form = format!("action=\"/clinics/{id}/deletion\"");
+    assert!(
+        !shown.body.contains(&deletion_form),
+        "no deletion without a notice"
+    );
+    let notice = |date: &'static str| {
+        let (console, csrf, id) = (&console, csrf.clone(), id.clone());
+        async move {
+            console
+                .post(
+                    &format!("/clinics/{id}/termination"),
+                    &[("csrf", csrf.as_str()), ("date", date)],
+                )
+                .await
+        }
+    };
+    let delete = |confirm: String| {
+        let (console, csrf, id) = (&console, csrf.clone(), id.clone());
+        async move {
+            console
+                .post(
+                    &format!("/clinics/{id}/deletion"),
+                    &[("csrf", csrf.as_str()), ("confirm", confirm.as_str())],
+                )
+                .await
+        }
+    };
+
+    // Refused with a clear message: no notice yet, a past date, not a date.
+    let early = delete(id.clone()).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(
+        early.body.contains("利用終了日が記録されていません"),
+        "{}",
+        early.body
+    );
+    for (date, says) in [("2020-01-01", "今日以降"), ("<script>", "年-月-日")] {
+        let bad = notice(date).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{date}");
+        assert!(bad.body.contains(says), "{date}: {}", bad.body);
+        assert!(!bad.body.contains("<script>"), "escaped");
+    }
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let today = japan_today(now);
+    let later = today
+        .checked_add(jiff::Span::new().days(5))
+        .unwrap()
+        .to_string();
+    let later: &'static str = Box::leak(later.into_boxed_str());
+    let noticed = notice(later).await;
+    assert_eq!(
+        noticed.location(),
+        Some(format!("{page}?done=termination_noticed").as_str())
+    );
+    let shown = console.get(&page).await;
+    assert!(shown.body.contains(later) && shown.body.contains("削除は利用終了日以降"));
+    assert!(
+        !shown.body.contains(&deletion_form),
+        "no deletion before the date"
+    );
+    let early = delete(id.clone()).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(early.body.contains("利用終了日より前"), "{}", early.body);
+
+    // On the date: the form appears; a mistyped id deletes nothing.
+    let today: &'static str = Box::leak(today.to_string().into_boxed_str());
+    notice(today).await;
+    let shown = console.get(&page).await;
+    assert!(shown.body.contains(&deletion_form), "{}", shown.body);
+    let slip = delete(format!("{id}x")).await;
+    assert_eq!(slip.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(slip.body.contains("クリニックIDを正確に"), "{}", slip.body);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM clinics WHERE id = $1", &id).await,
+        1
+    );
+
+    let done = delete(format!(" {id} ")).await;
+    let certificate_page = format!("/clinics/{id}/deletion-certificate");
+    assert_eq!(done.location(), Some(certificate_page.as_str()));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM clinics WHERE id = $1", &id).await,
+        0
+    );
+    let printed = console.get(&certificate_page).await;
+    assert_eq!(printed.status, StatusCode::OK);
+    assert!(printed.body.contains("データ削除証明書"));
+    let policy = printed.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("style-src 'sha256-") && !policy.contains("unsafe"),
+        "{policy}"
+    );
+    let json = console.get(&format!("{certificate_page}.json")).await;
+    assert_eq!(json.status, StatusCode::OK);
+    let file = app.data_dir().join("console-certificate.json");
+    std::fs::write(&file, &json.body).unwrap();
+    let verified = ok(&run(
+        &app,
+        &["verify", "deletion-certificate", file.to_str().unwrap()],
+    ));
+    assert!(
+        verified.contains("valid: signed by access-log writer"),
+        "{verified}"
+    );
+
+    // The clinic is gone from the console; the list keeps the certificate's link.
+    assert_eq!(console.get(&page).await.status, StatusCode::NOT_FOUND);
+    let listed = console.get("/clinics").await;
+    assert!(
+        listed
+            .body
+            .contains(&format!("href=\"{certificate_page}\""))
+    );
+    let store = crate::audit::audit_store(&app).await;
+    let recorded = crate::audit::entries(&store)
+        .await
+        .into_iter()
+        .map(|s| s.entry)
+        .any(|e| {
+            e.action == "POST /clinics/{id}/deletion"
+                && e.status == 303
+                && e.principal_kind.as_deref() == Some("operator")
+        });
+    assert!(recorded, "the deletion is in the access log");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_shred_drill_finds_no_canary_and_a_restored_backup_reads_as_key_destroyed() {
     let app = spawn_app().await;
     let sqlite = app.config().database_url.is_none();
