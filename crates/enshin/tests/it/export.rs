@@ -123,6 +123,20 @@ async fn the_admin_exports_everything_with_a_manifest_that_matches() {
     crate::exit::records_of(&app, &v).await;
     crate::exit::questionnaire_and_alert(&app, &v).await;
     let photo = answered_with_photo(&app, &v).await;
+    let amended = serde_json::json!({
+        "soap": { "subjective": "動悸", "objective": "HR 96", "assessment": "経過観察", "plan": "1週間後に再診" },
+        "outcome": { "kind": "switched_to_in_person", "reason": "聴診が必要" },
+        "reason": "再診日の記載誤り",
+    });
+    let (status, _) = crate::records::doctor(
+        &app,
+        &v,
+        reqwest::Method::POST,
+        &format!("/api/v1/appointments/{}/note/amend", v.appointment),
+        Some(amended),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let other = visit_without_plan(&app, "elsewhere").await;
     let admin = member(&app, &v.clinic_id, Role::Admin).await;
 
@@ -161,8 +175,9 @@ async fn the_admin_exports_everything_with_a_manifest_that_matches() {
     let dir = format!("patients/{}", v.record);
     let notes = json_of(&files, &format!("{dir}/notes.json"));
     let versions = notes["notes"][0]["versions"].as_array().unwrap();
-    assert_eq!(versions.len(), 1, "{notes}");
+    assert_eq!(versions.len(), 2, "every version: {notes}");
     assert_eq!(versions[0]["identity"]["method"], "photo_id");
+    assert_eq!(versions[1]["reason"], "再診日の記載誤り", "{notes}");
     let plan = json_of(&files, &format!("{dir}/plan.json"));
     assert_eq!(plan["versions"].as_array().unwrap().len(), 1, "{plan}");
     assert_eq!(plan["agreements"].as_array().unwrap().len(), 1, "{plan}");
@@ -186,6 +201,8 @@ async fn the_admin_exports_everything_with_a_manifest_that_matches() {
         "山田 花子",
         "動悸",
         "2週間後に再診",
+        "1週間後に再診",
+        "再診日の記載誤り",
         "聴診が必要",
         "のどが痛い",
         "120",
