@@ -70,22 +70,7 @@ pub fn audit_event(sealed: &Sealed) -> Value {
 
 /// Entries as a FHIR R4 collection Bundle.
 pub fn bundle<'a>(entries: impl IntoIterator<Item = &'a Sealed>, at_ms: i64) -> Value {
-    let entry: Vec<Value> = entries
-        .into_iter()
-        .map(|s| {
-            json!({
-                "fullUrl": format!("urn:enshin:audit:{}-{}", s.writer, s.index),
-                "resource": audit_event(s),
-            })
-        })
-        .collect();
-    json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": instant(at_ms),
-        "total": entry.len(),
-        "entry": entry,
-    })
+    crate::fhir::collection(entries.into_iter().map(audit_event).collect(), at_ms)
 }
 
 #[cfg(test)]
