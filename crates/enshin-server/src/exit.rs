@@ -74,6 +74,15 @@ pub async fn give_notice(
         .ok_or_else(|| ExitFailure::NoClinic(clinic_id.into()))
 }
 
+/// Withdraws a clinic's termination notice (the clinic stays); refused once deletion began.
+pub async fn withdraw_notice(store: &Store, clinic_id: &str) -> Result<(), ExitFailure> {
+    if store.withdraw_termination_notice(clinic_id).await? {
+        Ok(())
+    } else {
+        Err(ExitFailure::NoNotice(clinic_id.into()))
+    }
+}
+
 /// Deletes a clinic whose termination date has come, destroys its key everywhere, and returns
 /// the signed certificate (also kept with the termination). A clinic already deleted gets its
 /// certificate again.
@@ -263,6 +272,17 @@ pub async fn notice_as(
         now_ms(),
     )
     .await?)
+}
+
+/// An operator withdraws a clinic's termination notice from the console (the clinic asked in
+/// writing to stay).
+pub async fn withdraw_as(
+    state: &AppState,
+    auth: &Authenticated,
+    clinic_id: &str,
+) -> Result<(), ApiError> {
+    authorize(&auth.actor, Action::TerminateClinic, Target::Service)?;
+    Ok(withdraw_notice(&state.store, clinic_id).await?)
 }
 
 /// An operator deletes a clinic from the console once its date has come; `confirm` must be the

@@ -200,6 +200,18 @@ impl Store {
         self.termination(clinic_id).await
     }
 
+    /// Withdraws a termination notice the clinic took back, before the deletion began; false if
+    /// there is none to withdraw (none given, or the clinic is being or was deleted).
+    pub async fn withdraw_termination_notice(&self, clinic_id: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "DELETE FROM clinic_terminations WHERE clinic_id = $1 AND deleted_at IS NULL AND erasing = 0",
+        )
+        .bind(clinic_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A clinic's termination, if notice was given.
     pub async fn termination(&self, clinic_id: &str) -> Result<Option<Termination>, sqlx::Error> {
         let sql = format!("{COLUMNS} WHERE clinic_id = $1");

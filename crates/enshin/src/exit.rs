@@ -12,7 +12,7 @@ use enshin_server::audit::load_or_create_key;
 use enshin_server::clock::now_ms;
 use enshin_server::config::Config;
 use enshin_server::datadir::open_keyring;
-use enshin_server::exit::{certificate_html, delete_clinic, give_notice};
+use enshin_server::exit::{certificate_html, delete_clinic, give_notice, withdraw_notice};
 use enshin_store::Store;
 use enshin_store::audit::AuditStore;
 
@@ -26,8 +26,11 @@ pub struct TerminateArgs {
     id: String,
     /// Step 1, the notice: the termination date (YYYY-MM-DD, Japan). The clinic keeps working
     /// and can export until then; giving it again moves the date.
-    #[arg(long, conflicts_with = "delete")]
+    #[arg(long, conflicts_with_all = ["delete", "withdraw"])]
     on: Option<String>,
+    /// Withdraw the notice (the clinic asked in writing to stay); refused once deletion began.
+    #[arg(long, conflicts_with = "delete")]
+    withdraw: bool,
     /// Step 2, on or after that date: delete the clinic's rows, destroy its data key in the
     /// keyring and every keyring backup, and write the signed deletion certificate.
     #[arg(long)]
@@ -61,9 +64,21 @@ pub async fn terminate(config: &Config, store: &Store, args: TerminateArgs) -> a
         );
         return Ok(());
     }
+    if args.withdraw {
+        withdraw_notice(store, &args.id).await?;
+        record_cli_action(
+            config,
+            audit,
+            "clinic_termination_withdrawn",
+            ("clinic", args.id.clone()),
+        )
+        .await?;
+        say!("clinic {}: termination withdrawn; it stays", args.id);
+        return Ok(());
+    }
     anyhow::ensure!(
         args.delete,
-        "give the termination date (--on YYYY-MM-DD) or, on or after it, --delete"
+        "give the termination date (--on YYYY-MM-DD), --withdraw, or on or after the date --delete"
     );
     let keyring = open_keyring(config)?;
     let signer = load_or_create_key(&config.data_dir.join("audit-cli.key"))?;

@@ -21,7 +21,7 @@ use crate::console::{
 };
 use crate::emergency::{end_emergency, set_admin_email_of, start_emergency};
 use crate::error::ApiError;
-use crate::exit::{certificate_html, certificate_of, delete_as, notice_as};
+use crate::exit::{certificate_html, certificate_of, delete_as, notice_as, withdraw_as};
 use crate::routes::AppState;
 use crate::session::Authenticated;
 
@@ -503,6 +503,18 @@ pub async fn terminate(
 ) -> Response {
     let result = notice_as(&state, &auth, &id, &form.date).await.map(|_| ());
     clinic_outcome(&state, &page, &auth, &id, "termination_noticed", result).await
+}
+
+/// `POST /clinics/{id}/termination/withdraw`: the clinic stays after all.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    page: Page,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+    Posted(_): Posted<Button>,
+) -> Response {
+    let result = withdraw_as(&state, &auth, &id).await;
+    clinic_outcome(&state, &page, &auth, &id, "termination_withdrawn", result).await
 }
 
 /// The deletion form.

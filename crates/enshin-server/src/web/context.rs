@@ -48,6 +48,7 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "lifted" => t.lifted,
         "contact_saved" => t.contact_saved,
         "termination_noticed" => t.termination_noticed,
+        "termination_withdrawn" => t.termination_withdrawn,
         "emergency_started" => t.emergency_started,
         "emergency_ended" => t.emergency_ended,
         "announcement_published" => t.announcement_published,

@@ -107,6 +107,10 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             )
             .route("/clinics/{id}/emergency", post(console::emergency))
             .route("/clinics/{id}/termination", post(console::terminate))
+            .route(
+                "/clinics/{id}/termination/withdraw",
+                post(console::withdraw),
+            )
             .route("/clinics/{id}/deletion", post(console::delete))
             .route(
                 "/clinics/{id}/deletion-certificate",

@@ -383,6 +383,8 @@ pub struct Texts {
     pub delete_warning: &'static str,
     /// Button: delete the clinic.
     pub delete_button: &'static str,
+    /// Button: withdraw the termination.
+    pub withdraw_button: &'static str,
     /// Link: the deletion certificate.
     pub certificate_link: &'static str,
     /// Heading: suspensions.
@@ -453,6 +455,8 @@ pub struct Texts {
     pub contact_saved: &'static str,
     /// Notice: the termination date was recorded.
     pub termination_noticed: &'static str,
+    /// Notice: the termination was withdrawn.
+    pub termination_withdrawn: &'static str,
     /// Notice after starting.
     pub emergency_started: &'static str,
     /// Notice after ending.
@@ -756,6 +760,7 @@ pub static JA: Texts = Texts {
     delete_confirm: "確認のため、クリニックIDを入力",
     delete_warning: "この操作は取り消せません。データは復元できなくなります。医療機関がデータ一式を受け取ったことを確認してから実行してください。",
     delete_button: "データを削除して削除証明書を作成",
+    withdraw_button: "利用終了を取り消す(医療機関が継続を申し出た場合)",
     certificate_link: "削除証明書",
     suspensions_title: "停止(インシデントモード)",
     no_suspensions: "停止中のものはありません。",
@@ -791,6 +796,7 @@ pub static JA: Texts = Texts {
     lifted: "再開しました。",
     contact_saved: "連絡先を保存しました。",
     termination_noticed: "利用終了日を記録しました。",
+    termination_withdrawn: "利用終了を取り消しました。クリニックは引き続き利用できます。",
     emergency_started: "緊急用アカウントを発行し、管理者の連絡先に送りました。",
     emergency_ended: "緊急対応を終了しました。通常のIDが使えます。",
     announcement_published: "お知らせを公開しました。",
@@ -1030,6 +1036,7 @@ pub static EN: Texts = Texts {
     delete_confirm: "Type the clinic's id to confirm",
     delete_warning: "This cannot be undone: the data can never be restored. Make sure the clinic has received its data first.",
     delete_button: "Delete its data and write the deletion certificate",
+    withdraw_button: "Withdraw the termination (the clinic asked to stay)",
     certificate_link: "Deletion certificate",
     suspensions_title: "Suspensions (incident mode)",
     no_suspensions: "Nothing is suspended.",
@@ -1065,6 +1072,7 @@ pub static EN: Texts = Texts {
     lifted: "Resumed.",
     contact_saved: "Address saved.",
     termination_noticed: "Termination date recorded.",
+    termination_withdrawn: "Termination withdrawn: the clinic stays.",
     emergency_started: "Emergency accounts issued and sent to the administrator.",
     emergency_ended: "Emergency ended; the normal IDs work again.",
     announcement_published: "Announcement published.",

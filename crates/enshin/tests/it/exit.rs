@@ -194,6 +194,22 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
         .find(|c| c["id"] == id.as_str())
         .unwrap();
     assert_eq!(row["terminates_on"], later.to_string());
+    // Withdrawn on the clinic's word, then given again.
+    let withdrawn = ok(&run(&app, &["clinic", "terminate", &id, "--withdraw"]));
+    assert!(withdrawn.contains("withdrawn"), "{withdrawn}");
+    let listed: Value =
+        serde_json::from_str(&ok(&run(&app, &["clinic", "list", "--json"]))).unwrap();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap();
+    assert!(row["terminates_on"].is_null(), "{row}");
+    ok(&run(
+        &app,
+        &["clinic", "terminate", &id, "--on", &later.to_string()],
+    ));
 
     // The operator console lists the notice.
     let console = app
@@ -496,6 +512,21 @@ async fn the_console_gives_notice_and_deletes_on_the_date_after_a_typed_confirma
     assert_eq!(early.status, StatusCode::CONFLICT);
     assert!(early.body.contains("利用終了日より前"), "{}", early.body);
 
+    // The clinic asks to stay: the notice is withdrawn, and only once.
+    let withdraw = format!("/clinics/{id}/termination/withdraw");
+    let withdrawn = console.post(&withdraw, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(
+        withdrawn.location(),
+        Some(format!("{page}?done=termination_withdrawn").as_str())
+    );
+    let shown = console.get(&page).await;
+    assert!(!shown.body.contains(later) && !shown.body.contains(&withdraw));
+    assert!(!console.get("/clinics").await.body.contains(later));
+    let again = console.post(&withdraw, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("利用終了日が記録されていません"));
+    notice(later).await;
+
     // On the date: the form appears; a mistyped id deletes nothing.
     let today: &'static str = Box::leak(today.to_string().into_boxed_str());
     notice(today).await;
@@ -536,6 +567,10 @@ async fn the_console_gives_notice_and_deletes_on_the_date_after_a_typed_confirma
         verified.contains("valid: signed by access-log writer"),
         "{verified}"
     );
+
+    // Once deleted, nothing is withdrawn.
+    let late = refused(&run(&app, &["clinic", "terminate", &id, "--withdraw"]));
+    assert!(late.contains("no termination notice"), "{late}");
 
     // The clinic is gone from the console; the list keeps the certificate's link.
     assert_eq!(console.get(&page).await.status, StatusCode::NOT_FOUND);
