@@ -111,6 +111,19 @@ async fn finalised_note(app: &TestApp, v: &OnlineVisit, soap: Value, reason: &st
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+/// The clinic's termination date as `clinic list --json` shows it.
+fn terminates_on(app: &TestApp, id: &str) -> Value {
+    let listed: Value =
+        serde_json::from_str(&ok(&run(app, &["clinic", "list", "--json"]))).unwrap();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()["terminates_on"]
+        .clone()
+}
+
 /// `clinic terminate ID --delete --out DIR`; returns what it printed and the certificate.
 fn delete(app: &TestApp, id: &str, dir: &std::path::Path) -> (String, Value) {
     let printed = ok(&run(
@@ -185,27 +198,11 @@ async fn a_terminated_clinic_is_deleted_on_its_date_with_its_keys_and_a_signed_c
         &["clinic", "terminate", &id, "--on", &later.to_string()],
     ));
     assert!(noticed.contains(&later.to_string()), "{noticed}");
-    let listed: Value =
-        serde_json::from_str(&ok(&run(&app, &["clinic", "list", "--json"]))).unwrap();
-    let row = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id.as_str())
-        .unwrap();
-    assert_eq!(row["terminates_on"], later.to_string());
+    assert_eq!(terminates_on(&app, &id), later.to_string());
     // Withdrawn on the clinic's word, then given again.
     let withdrawn = ok(&run(&app, &["clinic", "terminate", &id, "--withdraw"]));
     assert!(withdrawn.contains("withdrawn"), "{withdrawn}");
-    let listed: Value =
-        serde_json::from_str(&ok(&run(&app, &["clinic", "list", "--json"]))).unwrap();
-    let row = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id.as_str())
-        .unwrap();
-    assert!(row["terminates_on"].is_null(), "{row}");
+    assert!(terminates_on(&app, &id).is_null());
     ok(&run(
         &app,
         &["clinic", "terminate", &id, "--on", &later.to_string()],
