@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use enshin_core::people::Role;
-use enshin_testkit::{TestApp, spawn_app};
-use reqwest::StatusCode;
+use enshin_testkit::{TestApp, call, spawn_app};
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::audit::{audit_store, entries};
@@ -57,15 +57,14 @@ fn json_of(files: &BTreeMap<String, Vec<u8>>, path: &str) -> Value {
 /// The patient answers the clinic's questionnaire with a photo; returns the photo's id.
 async fn answered_with_photo(app: &TestApp, v: &OnlineVisit) -> String {
     let client = app.client();
-    let mine: Value = client
-        .get(app.patient_url("/api/v1/questionnaire-requests"))
-        .bearer_auth(&v.patient)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, mine) = call(
+        &client,
+        Method::GET,
+        app.patient_url("/api/v1/questionnaire-requests"),
+        &v.patient,
+        None,
+    )
+    .await;
     let rid = mine["questionnaires"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/questionnaire-requests/{rid}");
     let added = client
@@ -83,14 +82,15 @@ async fn answered_with_photo(app: &TestApp, v: &OnlineVisit) -> String {
         .to_owned();
     let answers = serde_json::json!({ "version": 1, "answers": {
         "q1": "のどが痛い", "q2": true, "q3": ["せき"], "q4": "62.5", "q5": photo } });
-    let submitted = client
-        .post(app.patient_url(&format!("{path}/submit")))
-        .bearer_auth(&v.patient)
-        .json(&answers)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(submitted.status(), StatusCode::OK);
+    let (status, _) = call(
+        &client,
+        Method::POST,
+        app.patient_url(&format!("{path}/submit")),
+        &v.patient,
+        Some(answers),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     photo
 }
 
@@ -131,7 +131,7 @@ async fn the_admin_exports_everything_with_a_manifest_that_matches() {
     let (status, _) = crate::records::doctor(
         &app,
         &v,
-        reqwest::Method::POST,
+        Method::POST,
         &format!("/api/v1/appointments/{}/note/amend", v.appointment),
         Some(amended),
     )
@@ -400,16 +400,14 @@ async fn an_operator_exports_on_a_written_request_and_the_clinic_sees_it() {
     assert!(entry.subjects.contains(&v.record), "{entry:?}");
 
     // The clinic's admin sees it among the operators' accesses.
-    let seen: Value = admin
-        .pc
-        .get(app.clinic_url("/api/v1/operator-access"))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, seen) = call(
+        &admin.pc,
+        Method::GET,
+        app.clinic_url("/api/v1/operator-access"),
+        &admin.token,
+        None,
+    )
+    .await;
     assert!(
         seen["entries"]
             .as_array()
