@@ -13,7 +13,7 @@ mod clinic;
 mod console;
 mod context;
 mod links;
-mod monitoring;
+pub(crate) mod monitoring;
 pub mod monitoring_texts;
 mod operator;
 mod patient;

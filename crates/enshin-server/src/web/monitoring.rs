@@ -175,7 +175,7 @@ async fn series(
 }
 
 /// `YYYY-MM-DD HH:MM` on a wall clock.
-fn wall(ms: i64, tz: &TimeZone) -> String {
+pub(crate) fn wall(ms: i64, tz: &TimeZone) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| {
             t.to_zoned(tz.clone())
@@ -185,18 +185,19 @@ fn wall(ms: i64, tz: &TimeZone) -> String {
         .unwrap_or_default()
 }
 
-/// A reading in a list.
-struct Row {
-    id: String,
-    when: String,
-    kind: &'static str,
-    value: String,
-    unit: &'static str,
-    source: &'static str,
-    note: String,
+/// A reading in a list: the patient's records, the clinic's chart, the exported record.
+pub(crate) struct Row {
+    pub(crate) id: String,
+    pub(crate) when: String,
+    pub(crate) kind: &'static str,
+    pub(crate) value: String,
+    pub(crate) unit: &'static str,
+    pub(crate) source: &'static str,
+    pub(crate) note: String,
 }
 
-fn rows(m: &MonitoringTexts, list: &[StoredReading], tz: &TimeZone) -> Vec<Row> {
+/// The readings as a list shows them.
+pub(crate) fn rows(m: &MonitoringTexts, list: &[StoredReading], tz: &TimeZone) -> Vec<Row> {
     list.iter()
         .map(|r| Row {
             id: r.id.clone(),

@@ -648,15 +648,7 @@ pub(crate) fn request_row(
     tz: &jiff::tz::TimeZone,
     photo_link: &dyn Fn(&str, &str) -> Option<String>,
 ) -> RequestRow {
-    let wall = |ms: i64| {
-        jiff::Timestamp::from_millisecond(ms)
-            .map(|t| {
-                t.to_zoned(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
+    let wall = |ms: i64| super::monitoring::wall(ms, tz);
     let r = &s.request;
     let answers = match (&r.answers, r.submitted_at) {
         (Some(a), Some(_)) => s

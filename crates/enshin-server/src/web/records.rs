@@ -16,9 +16,8 @@ use enshin_core::plan::PlanItems;
 use enshin_core::record::{
     IdentityCheck, IdentityMethod, NoteState, Outcome, OutcomeKind, Soap, VersionKind,
 };
-use enshin_core::vitals;
 use enshin_store::appointments::Appointment;
-use enshin_store::monitoring::{MANUAL, StoredReading};
+use enshin_store::monitoring::StoredReading;
 use enshin_store::records::{Note, NoteVersion};
 use enshin_store::registry::PatientFields;
 use jiff::tz::TimeZone;
@@ -930,16 +929,6 @@ struct ExportFrame {
     t: &'static Texts,
 }
 
-/// One home reading on the exported record.
-struct ReadingRow {
-    at: String,
-    kind: &'static str,
-    value: String,
-    unit: &'static str,
-    source: &'static str,
-    note: String,
-}
-
 #[derive(Template)]
 #[template(path = "export_record.html")]
 struct ExportRecordPage<'a> {
@@ -952,7 +941,7 @@ struct ExportRecordPage<'a> {
     plan: Vec<PlanVersionView>,
     notes: Vec<NoteView>,
     requests: &'a [RequestRow],
-    readings: Vec<ReadingRow>,
+    readings: Vec<super::monitoring::Row>,
 }
 
 /// What one patient's page of the export shows: the print view's record, with the
@@ -1001,22 +990,7 @@ pub(crate) fn export_record_html(e: &ExportedRecord) -> Result<String, askama::E
             .map(|(n, vs, visit)| shown.note(n, vs, shown.visit(visit.as_ref())))
             .collect(),
         requests: e.requests,
-        readings: e
-            .readings
-            .iter()
-            .map(|r| ReadingRow {
-                at: shown.at(r.measured_at),
-                kind: t.m.kind(r.kind),
-                value: vitals::format(r.kind, r.scaled),
-                unit: r.kind.spec().unit_label,
-                source: if r.source == MANUAL {
-                    t.m.source_manual
-                } else {
-                    t.m.source_device
-                },
-                note: r.note.clone().unwrap_or_default(),
-            })
-            .collect(),
+        readings: super::monitoring::rows(t.m, e.readings, e.tz),
     }
     .render()
 }
