@@ -1,10 +1,12 @@
 // An operator logs in to the console with password and a TOTP code, sees the clinics and the
 // access log, filtered by clinic, and asks the demo clinic for access to its patient data; the
 // clinic's admin approves it on the "operator access" page (issue 6; AUTH-9, LOG-3, DATA-4).
+// Then the operator generates and publishes the conformance disclosure, which a patient reads on
+// a phone from the clinic's public page (issue 14; DISC-1, FUNC-9).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { launch, shot, demo, clinicUrl } from './lib.mjs';
+import { launch, shot, demo, clinicUrl, patientUrl, phone } from './lib.mjs';
 
 const consoleUrl = process.env.E2E_OPERATOR_URL;
 const uri = process.env.E2E_OPERATOR_URI;
@@ -92,5 +94,37 @@ test('an operator logs in with a TOTP code and reads the access log', async () =
 
   await page.reload();
   assert.match(await page.textContent('table'), /アクセス中/);
+
+  // The conformance disclosure, generated from the live deployment, then published.
+  await page.click('nav a[href="/disclosure"]');
+  await page.waitForURL('**/disclosure');
+  const live = await page.textContent('main');
+  assert.match(live, /サービス仕様適合開示書/);
+  assert.match(live, /\(13\) 本書の改訂/);
+  assert.match(live, /TLSv1\.3, TLSv1\.2/);
+  await shot(page, '80-operator-disclosure');
+  await page.click('form[action="/disclosure/publish"] button');
+  await page.waitForURL('**/disclosure/revisions/1?done=disclosure_published');
+  assert.match(await page.textContent('table'), /検証済み/);
+  await shot(page, '81-operator-disclosure-published');
+  await context.close();
+});
+
+test('a patient reads the clinic page and the published disclosure on a phone', async () => {
+  const context = await browser.newContext(phone);
+  const page = await context.newPage();
+  await page.goto(`${patientUrl}/clinics/${demo().clinic.id}/about`);
+  const about = await page.textContent('main');
+  assert.match(about, new RegExp(demo().clinic.name));
+  assert.match(about, /オンライン診療の適切な実施に関する指針/);
+  await shot(page, '82-clinic-about-phone');
+  await page.click('main a[href="/disclosure"]');
+  await page.waitForURL('**/disclosure');
+  assert.match(await page.textContent('main'), /版: 1/);
+  await shot(page, '83-public-disclosure-phone');
+  await page.click('a.lang');
+  await page.waitForURL('**/disclosure?lang=en');
+  assert.match(await page.textContent('h1'), /Service conformance disclosure/);
+  await shot(page, '84-public-disclosure-phone-en');
   await context.close();
 });

@@ -165,6 +165,9 @@ pub enum Action {
     CreateClinic,
     /// Give a clinic's termination notice, and on its date delete the clinic (DATA-5).
     TerminateClinic,
+    /// Generate the conformance disclosure from the live deployment, publish a revision, and
+    /// read the revision history (DISC-1).
+    PublishDisclosure,
     /// Add a patient to one's clinic's registry.
     RegisterPatient,
     /// Read a patient's record in the registry (A-class).
@@ -238,7 +241,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order of the document.
-    pub const ALL: [Action; 52] = [
+    pub const ALL: [Action; 53] = [
         Action::ReadSelf,
         Action::ReadOwnProfile,
         Action::ListOwnSessions,
@@ -258,6 +261,7 @@ impl Action {
         Action::Suspend,
         Action::CreateClinic,
         Action::TerminateClinic,
+        Action::PublishDisclosure,
         Action::RegisterPatient,
         Action::ReadPatient,
         Action::DecideAccess,
@@ -315,6 +319,7 @@ impl Action {
             Self::Suspend => "suspend",
             Self::CreateClinic => "create_clinic",
             Self::TerminateClinic => "terminate_clinic",
+            Self::PublishDisclosure => "publish_disclosure",
             Self::RegisterPatient => "register_patient",
             Self::ReadPatient => "read_patient",
             Self::RequestAccess => "request_access",
@@ -407,6 +412,7 @@ impl Action {
             | Self::Suspend
             | Self::CreateClinic
             | Self::TerminateClinic
+            | Self::PublishDisclosure
             | Self::RequestAccess
             | Self::DeclareEmergency => (&[Operator], Scope::Service),
             Self::ReadAnnouncements => (&[Admin, Operator], Scope::Service),

@@ -8,6 +8,7 @@ pub mod booking;
 pub mod call;
 pub mod code;
 pub mod crypto;
+pub mod disclosure;
 pub mod emergency;
 pub mod encoding;
 pub mod exit;

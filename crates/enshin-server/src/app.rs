@@ -296,6 +296,7 @@ pub async fn launch(config: &Config) -> Result<(Running, StartReport), LaunchErr
             .is_none()
             .then(|| Arc::from(config.backup_dir.as_path())),
         config: Arc::new(config.clone()),
+        addrs,
     };
     let senders = crate::messages::Senders::new(&config.mail, prepared.outbox.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = listeners

@@ -32,6 +32,8 @@ use crate::config::Config;
 const MANIFEST: &str = "manifest.json";
 /// Written when a backup fails, removed by the next success: what `/healthz` and metrics report.
 const FAILURE: &str = ".last-failure";
+/// When the last drill restored a sound copy (unix ms).
+const LAST_DRILL: &str = ".last-drill";
 const MAC: &str = "manifest.mac";
 const FORMAT: u32 = 1;
 
@@ -877,6 +879,16 @@ pub async fn drill(config: &Config) -> Result<Drill, RestoreError> {
     }
     .await;
     let _ = fs::remove_dir_all(&scratch);
+    // A drill that restored a sound copy is the evidence the disclosure shows (AVAIL-1).
+    if let Ok(d) = &result
+        && d.integrity == "ok"
+        && d.access_log_ok
+    {
+        let _ = enshin_store::files::write_replace_private(
+            &config.backup_dir.join(LAST_DRILL),
+            now_ms().to_string().as_bytes(),
+        );
+    }
     result
 }
 
@@ -901,6 +913,8 @@ pub struct BackupState {
     pub last_at: Option<i64>,
     /// When the last backup failed, if none succeeded since.
     pub failed_at: Option<i64>,
+    /// When the last restore drill succeeded.
+    pub drilled_at: Option<i64>,
 }
 
 /// The newest backup in `dir` and the last failure since it.
@@ -918,13 +932,16 @@ pub fn state(dir: &Path) -> BackupState {
         .as_ref()
         .and_then(|id| read_manifest(&dir.join(id)).ok())
         .map(|(_, m)| m.created_at);
-    let failed_at = fs::read_to_string(dir.join(FAILURE))
-        .ok()
-        .and_then(|t| t.trim().parse().ok());
+    let read_ms = |name: &str| {
+        fs::read_to_string(dir.join(name))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+    };
     BackupState {
         last: newest,
         last_at,
-        failed_at,
+        failed_at: read_ms(FAILURE),
+        drilled_at: read_ms(LAST_DRILL),
     }
 }
 

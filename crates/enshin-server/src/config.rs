@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use enshin_core::disclosure::OperatorTexts;
 use enshin_core::session::SessionPolicy;
 
 /// Every configuration key, with its meaning (also printed by `enshin serve --help`).
@@ -131,6 +132,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "turn_credential_minutes",
         "how long a TURN credential handed to a browser stays valid (it must outlast a call)",
     ),
+    (
+        "data_country",
+        "ISO 3166 code of the country where the database and its backups are kept (JP for Japan; the disclosure checks it, G-43)",
+    ),
+    (
+        "data_region",
+        "where in that country, as the disclosure names it (e.g. \"Tokyo, provider X, zone a\")",
+    ),
 ];
 
 /// Where a configuration value came from.
@@ -216,6 +225,12 @@ pub struct Config {
     pub patient_url: Option<String>,
     /// ICE servers for video calls.
     pub video: VideoConfig,
+    /// ISO 3166 code of the country the data is kept in.
+    pub data_country: Option<String>,
+    /// Where in that country.
+    pub data_region: Option<String>,
+    /// The operator's texts of the disclosure's organisational statements (`[disclosure]`).
+    pub disclosure: OperatorTexts,
 }
 
 /// The ICE servers browsers use for video calls (FUNC-5): enshin never relays media itself.
@@ -367,6 +382,54 @@ fn sms_url(s: &str) -> Result<String, String> {
 #[derive(Debug, Default, Clone)]
 pub struct Layers {
     values: BTreeMap<&'static str, (String, Origin)>,
+    disclosure: OperatorTexts,
+}
+
+/// Longest operator text of one disclosure statement.
+const DISCLOSURE_TEXT_MAX: usize = 4_000;
+
+/// Reads `[disclosure]` (Japanese texts) and `[disclosure.en]` (English ones): every key must be
+/// an organisational statement's key of the catalogue, every value a string of printable text.
+fn disclosure_texts(table: toml::Table) -> Result<OperatorTexts, (String, String)> {
+    let known = enshin_core::disclosure::catalogue().organisational_keys();
+    let mut texts = OperatorTexts::default();
+    let read = |prefix: &str, key: &str, value: toml::Value| -> Result<String, (String, String)> {
+        let name = format!("{prefix}.{key}");
+        if !known.contains(&key) {
+            return Err((
+                name,
+                "unknown disclosure key (see config/enshin.example.toml)".into(),
+            ));
+        }
+        let toml::Value::String(text) = value else {
+            return Err((name, "must be a string".into()));
+        };
+        if text.chars().count() > DISCLOSURE_TEXT_MAX {
+            return Err((
+                name,
+                format!("must have at most {DISCLOSURE_TEXT_MAX} characters"),
+            ));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err((name, "must not hold control characters".into()));
+        }
+        Ok(text)
+    };
+    for (key, value) in table {
+        if key == "en" {
+            let toml::Value::Table(en) = value else {
+                return Err(("disclosure.en".into(), "must be a table".into()));
+            };
+            for (key, value) in en {
+                let text = read("disclosure.en", &key, value)?;
+                texts.en.insert(key, text);
+            }
+        } else {
+            let text = read("disclosure", &key, value)?;
+            texts.ja.insert(key, text);
+        }
+    }
+    Ok(texts)
 }
 
 fn known_key(key: &str) -> Option<&'static str> {
@@ -423,6 +486,22 @@ impl Layers {
             ))
         })?;
         for (key, value) in table {
+            if key == "disclosure" {
+                let toml::Value::Table(texts) = value else {
+                    return Err(ConfigError {
+                        key,
+                        origin,
+                        message: "must be a table of texts".into(),
+                    });
+                };
+                self.disclosure =
+                    disclosure_texts(texts).map_err(|(key, message)| ConfigError {
+                        key,
+                        origin: origin.clone(),
+                        message,
+                    })?;
+                continue;
+            }
             let Some(known) = known_key(&key) else {
                 return Err(ConfigError {
                     key,
@@ -695,6 +774,23 @@ impl Layers {
             clinic_url: self.optional("clinic_url", public_url)?,
             patient_url: self.optional("patient_url", public_url)?,
             video: self.video(&path)?,
+            data_country: self.optional("data_country", |s| {
+                if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+                    Ok(s.to_owned())
+                } else {
+                    Err(format!(
+                        "\"{s}\" is not an ISO 3166 country code such as JP"
+                    ))
+                }
+            })?,
+            data_region: self.optional("data_region", |s| {
+                if s.chars().count() <= 200 && !s.chars().any(char::is_control) {
+                    Ok(s.to_owned())
+                } else {
+                    Err("must be one line of at most 200 characters".into())
+                }
+            })?,
+            disclosure: self.disclosure.clone(),
             data_dir,
         };
         let listeners = [
@@ -939,6 +1035,12 @@ mod tests {
             assert!(
                 text.lines().any(|l| l.starts_with(&format!("{key} ="))),
                 "{key} is not in the example"
+            );
+        }
+        for key in enshin_core::disclosure::catalogue().organisational_keys() {
+            assert!(
+                text.lines().any(|l| l == format!("# {key} = \"\"")),
+                "disclosure.{key} is not in the example"
             );
         }
     }

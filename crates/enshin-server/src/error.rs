@@ -181,6 +181,20 @@ impl From<enshin_core::password::PasswordRule> for ApiError {
     }
 }
 
+/// A publication that raced another is a 409 to retry; the rest is a 503.
+impl From<crate::disclosure::DisclosureError> for ApiError {
+    fn from(err: crate::disclosure::DisclosureError) -> Self {
+        match err {
+            crate::disclosure::DisclosureError::Busy => Self::new(
+                StatusCode::CONFLICT,
+                "busy",
+                "another revision is being published: try again",
+            ),
+            other => Self::unavailable(&other),
+        }
+    }
+}
+
 /// Creating or changing people: the caller's mistakes are 4xx naming the field, the rest 503.
 impl From<crate::exit::ExitFailure> for ApiError {
     fn from(err: crate::exit::ExitFailure) -> Self {

@@ -16,6 +16,7 @@ pub mod config;
 pub mod console;
 pub mod datadir;
 pub mod demo;
+pub mod disclosure;
 pub mod emergency;
 pub mod error;
 pub mod exit;
@@ -46,6 +47,7 @@ pub mod routes;
 pub mod schedule;
 pub mod session;
 pub mod tls;
+pub mod tls_probe;
 pub mod web;
 
 pub use app::{Addrs, LaunchError, Running, StartReport, launch};

@@ -62,6 +62,8 @@ pub struct AppState {
     /// The configuration the instance started with (a clinic's deletion reaches the keyring
     /// backups and reads the backup schedule).
     pub config: Arc<crate::config::Config>,
+    /// Where the three listeners are bound (the disclosure probes them).
+    pub addrs: crate::app::Addrs,
 }
 
 /// Largest request body; the API takes small JSON documents.

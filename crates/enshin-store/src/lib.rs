@@ -9,6 +9,7 @@ pub mod calls;
 pub mod certificates;
 pub mod codes;
 pub mod db;
+pub mod disclosures;
 pub mod emergency;
 pub mod exit;
 pub mod files;

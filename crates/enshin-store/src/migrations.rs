@@ -54,4 +54,5 @@ pub const MIGRATIONS: &[EmbeddedMigration] = embed![
     (0019, "calls"),
     (0020, "records"),
     (0021, "clinic_exit"),
+    (0022, "disclosures"),
 ];

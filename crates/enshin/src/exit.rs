@@ -135,6 +135,12 @@ pub enum VerifyCommand {
         /// The export (ZIP).
         file: PathBuf,
     },
+    /// Check a published revision of the conformance disclosure (its signed JSON): the
+    /// signature over the document, and its key as above; exit 1 if not.
+    Disclosure {
+        /// The signed JSON (`/disclosure.json`).
+        file: PathBuf,
+    },
 }
 
 /// Runs `enshin verify`.
@@ -142,6 +148,7 @@ pub async fn verify(config: &Config, command: VerifyCommand) -> anyhow::Result<E
     let file = match command {
         VerifyCommand::DeletionCertificate { file } => file,
         VerifyCommand::Export { file } => return crate::export::verify(config, &file).await,
+        VerifyCommand::Disclosure { file } => return crate::disclose::verify(config, &file).await,
     };
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;

@@ -18,7 +18,7 @@ use enshin_store::Store;
 use enshin_store::audit::AuditStore;
 
 use crate::audit::record_cli_entry;
-use crate::signer::{Standing, standing};
+use crate::signer::{conclude, standing};
 
 /// Arguments of `clinic export`.
 #[derive(Args)]
@@ -141,27 +141,6 @@ pub async fn verify(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
         manifest.clinic_id,
         manifest.clinic_name
     );
-    match standing(config, &manifest.signer, &manifest.public_key).await {
-        Standing::Writer => {
-            say!(
-                "valid: {whole}; signed by access-log writer {} of this service",
-                manifest.signer
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Standing::Stranger => {
-            say!(
-                "NOT VALID: the signature holds, but key {} is not a writer of this service's access log",
-                manifest.signer
-            );
-            Ok(ExitCode::FAILURE)
-        }
-        Standing::Unchecked => {
-            say!(
-                "signature valid; {whole}; the signer {} was not checked against the access log (database not reachable)",
-                manifest.signer
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-    }
+    let standing = standing(config, &manifest.signer, &manifest.public_key).await;
+    Ok(conclude(standing, &manifest.signer, &whole))
 }

@@ -119,10 +119,16 @@ struct KeyFlags {
     /// Minutes a TURN credential stays valid [default: 240]
     #[arg(long, global = true, value_name = "MIN")]
     turn_credential_minutes: Option<String>,
+    /// ISO 3166 code of the country the data is kept in (JP), shown and checked in the disclosure
+    #[arg(long, global = true, value_name = "CODE")]
+    data_country: Option<String>,
+    /// Where in that country the data is kept, as the disclosure names it
+    #[arg(long, global = true, value_name = "TEXT")]
+    data_region: Option<String>,
 }
 
 impl KeyFlags {
-    fn into_pairs(self) -> [(&'static str, Option<String>); 32] {
+    fn into_pairs(self) -> [(&'static str, Option<String>); 34] {
         [
             ("data_dir", self.data_dir),
             ("database_url", self.database_url),
@@ -159,6 +165,8 @@ impl KeyFlags {
             ("turn_urls", self.turn_urls),
             ("turn_secret_file", self.turn_secret_file),
             ("turn_credential_minutes", self.turn_credential_minutes),
+            ("data_country", self.data_country),
+            ("data_region", self.data_region),
         ]
     }
 }
@@ -197,9 +205,12 @@ enum Command {
     Records(records::RecordsCommand),
     /// Apply pending database migrations and print the schema version (safe beside a running serve).
     Migrate,
-    /// Check documents the service signed (deletion certificates, exports).
+    /// Check documents the service signed (deletion certificates, exports, disclosures).
     #[command(subcommand)]
     Verify(exit::VerifyCommand),
+    /// Print the service's conformance disclosure, each checkable statement checked now against
+    /// this deployment; exit 1 when it shows a non-conformance.
+    Disclose(disclose::DiscloseArgs),
 }
 
 /// Writes a line for the operator; a closed stdout is not worth failing over.
@@ -211,6 +222,7 @@ mod admin;
 mod audit;
 mod backup;
 mod certs;
+mod disclose;
 mod exit;
 mod export;
 mod operators;
@@ -299,6 +311,9 @@ fn main() -> ExitCode {
                 .map_err(|e| e.context("the records could not be read")),
             Command::Migrate => done(migrate(&config).await),
             Command::Verify(command) => exit::verify(&config, command).await,
+            Command::Disclose(args) => disclose::disclose(&config, args)
+                .await
+                .map_err(|e| e.context("the disclosure could not be generated")),
         }
     });
     match result {
@@ -368,6 +383,8 @@ mod tests {
             turn_urls: None,
             turn_secret_file: None,
             turn_credential_minutes: None,
+            data_country: None,
+            data_region: None,
         };
         let flagged: Vec<&str> = flags.into_pairs().iter().map(|(k, _)| *k).collect();
         assert_eq!(flagged, keys);

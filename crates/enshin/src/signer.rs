@@ -1,6 +1,8 @@
 //! Whether the key that signed a document of the service (a deletion certificate, an export's
 //! manifest) is one of this service's access-log writers.
 
+use std::io::Write;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use enshin_server::config::Config;
@@ -26,5 +28,28 @@ pub async fn standing(config: &Config, signer: &str, public_key: &str) -> Standi
         Some(Some(key)) if STANDARD.encode(&key) == public_key => Standing::Writer,
         Some(_) => Standing::Stranger,
         None => Standing::Unchecked,
+    }
+}
+
+/// Prints the verdict on a document whose signature holds, `what` describing it; exit 1 when
+/// its key is not one of this service's writers.
+pub fn conclude(standing: Standing, signer: &str, what: &str) -> std::process::ExitCode {
+    match standing {
+        Standing::Writer => {
+            say!("valid: {what}; signed by access-log writer {signer} of this service");
+            std::process::ExitCode::SUCCESS
+        }
+        Standing::Stranger => {
+            say!(
+                "NOT VALID: the signature holds, but key {signer} is not a writer of this service's access log"
+            );
+            std::process::ExitCode::FAILURE
+        }
+        Standing::Unchecked => {
+            say!(
+                "signature valid; {what}; the signer {signer} was not checked against the access log (database not reachable)"
+            );
+            std::process::ExitCode::SUCCESS
+        }
     }
 }

@@ -52,6 +52,7 @@ fn notice(t: &'static Texts, done: &str) -> Option<&'static str> {
         "emergency_started" => t.emergency_started,
         "emergency_ended" => t.emergency_ended,
         "announcement_published" => t.announcement_published,
+        "disclosure_published" => t.d.published,
         "code_sent" => t.code_sent,
         "link_sent" => t.link_sent,
         "password_reset" => t.password_reset,

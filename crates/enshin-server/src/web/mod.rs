@@ -12,6 +12,8 @@ mod chart;
 mod clinic;
 mod console;
 mod context;
+mod disclosure;
+pub mod disclosure_texts;
 mod links;
 pub(crate) mod monitoring;
 pub mod monitoring_texts;
@@ -54,6 +56,9 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
             .route("/link", get(links::link_page))
             .route("/clinics/join", post(links::join))
             .route("/clinics/{id}/book", get(booking::book_page))
+            .route("/clinics/{id}/about", get(disclosure::clinic_about))
+            .route("/disclosure", get(disclosure::public_page))
+            .route("/disclosure.json", get(disclosure::public_json))
             .route(
                 "/appointments",
                 get(booking::appointments_page).post(booking::book),
@@ -128,6 +133,13 @@ pub fn pages(router: Router<AppState>, listener: ListenerKind) -> Router<AppStat
                 get(console::announcements_page).post(console::publish),
             )
             .route("/audit", get(operator::audit_page))
+            .route("/disclosure", get(disclosure::console_page))
+            .route("/disclosure/publish", post(disclosure::publish_form))
+            .route("/disclosure/revisions/{n}", get(disclosure::revision_page))
+            .route(
+                "/disclosure/revisions/{n}/signed.json",
+                get(disclosure::revision_json),
+            )
             .route("/access", get(access::grants_page).post(access::ask)),
         ListenerKind::Clinic => router
             .route("/forgot", get(reset::forgot_page).post(reset::forgot))
@@ -249,6 +261,8 @@ pub fn error_page(parts: &axum::http::request::Parts, err: &ApiError) -> axum::r
 pub use booking::worklist_script;
 /// The call pages' script (see [`calls::call_script`]).
 pub use calls::call_script;
+/// The disclosure as one HTML file (see [`disclosure::disclosure_html`]).
+pub use disclosure::disclosure_html;
 
 /// The one stylesheet; not personal, so it may be cached.
 pub async fn stylesheet() -> impl IntoResponse {
@@ -257,7 +271,10 @@ pub async fn stylesheet() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/app.css"),
+        concat!(
+            include_str!("../../static/app.css"),
+            include_str!("../../static/disclosure.css")
+        ),
     )
 }
 

@@ -47,6 +47,8 @@ pub struct Texts {
     pub b: &'static super::booking_texts::BookingTexts,
     /// The home-monitoring pages.
     pub m: &'static super::monitoring_texts::MonitoringTexts,
+    /// The disclosure pages and the clinic's public page.
+    pub d: &'static super::disclosure_texts::DisclosureTexts,
     /// The questionnaire pages.
     pub q: &'static super::questionnaire_texts::QuestionnaireTexts,
     /// Video consultation pages.
@@ -591,6 +593,7 @@ pub struct Texts {
 pub static JA: Texts = Texts {
     b: &super::booking_texts::JA,
     m: &super::monitoring_texts::JA,
+    d: &super::disclosure_texts::JA,
     q: &super::questionnaire_texts::JA,
     c: &super::call_texts::JA,
     r: &super::record_texts::JA,
@@ -867,6 +870,7 @@ pub static JA: Texts = Texts {
 pub static EN: Texts = Texts {
     b: &super::booking_texts::EN,
     m: &super::monitoring_texts::EN,
+    d: &super::disclosure_texts::EN,
     q: &super::questionnaire_texts::EN,
     c: &super::call_texts::EN,
     r: &super::record_texts::EN,
@@ -1248,6 +1252,8 @@ impl Texts {
             "before_termination_date" => "利用終了日より前のため、まだ削除できません。それまでクリニックはデータをダウンロードできます。",
             "no_admin_contact" => "管理者の連絡先メールアドレスが未登録です。先に登録してください。",
             "emergency_in_force" => "このクリニックはすでに緊急対応中です。",
+            "not_published" => "サービス仕様適合開示書はまだ公開されていません。",
+            "busy" => "ほかの版を公開中です。もう一度お試しください。",
             "too_soon" => "サービス変更は適用日の14日以上前に告知する必要があります。",
             "no_access_grant" => "承認されたアクセスがないため、患者情報は表示できません。",
             "grant_not_open_to_this" => "このアクセスはすでに判断済みか、終了しています。",

@@ -7,6 +7,7 @@ mod calls;
 mod certs;
 mod cli;
 mod demo;
+mod disclosure;
 mod exit;
 mod export;
 mod failover;
