@@ -16,6 +16,7 @@
 
 mod backups;
 mod booking;
+mod disclosure;
 mod load;
 mod monitoring;
 mod records;
@@ -275,9 +276,10 @@ async fn main() {
         Some("signal") => signal::signal(number(1_000, 20_000)).await,
         Some("records") => records::records(number(300, 5_000)).await,
         Some("backup") => backups::backups(number(20_000, 1_000_000)).await,
+        Some("disclose") => disclosure::disclose(number(10, 200)).await,
         _ => {
             eprintln!(
-                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds] | signal [rounds] | records [visits] | backup [patients]"
+                "usage: enshin-bench login-timing [tries 10-2000] | reset-timing [tries 10-2000] | audit-write [seconds] | read [seconds] | login [seconds] | verify [entries] | book [seconds] | ingest [seconds] | signal [rounds] | records [visits] | backup [patients] | disclose [rounds]"
             );
             std::process::exit(2);
         }

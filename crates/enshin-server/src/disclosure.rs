@@ -182,8 +182,12 @@ fn database_seen(config: &Config) -> DatabaseSeen {
     }
 }
 
-async fn encryption_seen(src: &Sources<'_>, clinics: &[String]) -> Result<EncryptionSeen, String> {
+fn encryption_seen(
+    src: &Sources<'_>,
+    clinics: &Result<Vec<String>, String>,
+) -> Result<EncryptionSeen, String> {
     let keyring = src.keyring.as_ref().map_err(Clone::clone)?;
+    let clinics = clinics.as_ref().map_err(Clone::clone)?;
     let unreadable = clinics
         .iter()
         .filter(|id| keyring.data_key(id).is_err())
@@ -214,7 +218,11 @@ async fn records_seen(store: &Store) -> Result<RecordsSeen, String> {
     Ok(RecordsSeen { versions, findings })
 }
 
-async fn clinic_pages_seen(store: &Store, clinics: &[String]) -> Result<ClinicPagesSeen, String> {
+async fn clinic_pages_seen(
+    store: &Store,
+    clinics: &Result<Vec<String>, String>,
+) -> Result<ClinicPagesSeen, String> {
+    let clinics = clinics.as_ref().map_err(Clone::clone)?;
     let mut seen = ClinicPagesSeen {
         clinics: clinics.len() as u64,
         without_contact: Vec::new(),
@@ -296,20 +304,23 @@ pub async fn observe(src: &Sources<'_>) -> Observations {
         );
     }
     let store = src.store;
-    let clinics: Vec<String> = store
+    // A clinic list that cannot be read fails every check that depends on it, never passes.
+    let clinics: Result<Vec<String>, String> = store
         .list_clinics()
         .await
         .map(|list| list.into_iter().map(|c| c.id).collect())
-        .unwrap_or_default();
-    let expiries = store.certificate_expiries(at_ms).await.unwrap_or_default();
-    let certificates = clinics
-        .iter()
-        .map(|id| {
-            let expiry = expiries.iter().find(|(c, _)| c == id).map(|(_, e)| *e);
-            (id.clone(), expiry)
-        })
-        .collect();
-    let (active, with_totp) = store.operator_counts().await.unwrap_or((0, 0));
+        .map_err(|e| e.to_string());
+    let certificates = match (&clinics, store.certificate_expiries(at_ms).await) {
+        (Ok(clinics), Ok(expiries)) => Ok(clinics
+            .iter()
+            .map(|id| {
+                let expiry = expiries.iter().find(|(c, _)| c == id).map(|(_, e)| *e);
+                (id.clone(), expiry)
+            })
+            .collect()),
+        (Err(e), _) => Err(e.clone()),
+        (_, Err(e)) => Err(e.to_string()),
+    };
     let backups = if src.config.database_url.is_none() {
         let state = crate::backup::state(&src.config.backup_dir);
         BackupsSeen::Embedded {
@@ -331,7 +342,11 @@ pub async fn observe(src: &Sources<'_>) -> Observations {
         password: password_seen(src.common_passwords).await,
         sessions: src.config.sessions,
         operator_sessions: SessionPolicy::OPERATOR,
-        operators: OperatorsSeen { active, with_totp },
+        operators: store
+            .operator_counts()
+            .await
+            .map(|(active, with_totp)| OperatorsSeen { active, with_totp })
+            .map_err(|e| e.to_string()),
         operator_addr: src.addrs.operator,
         access_log: access_log_seen(src).await,
         clock_synchronized: clock_status().synchronized,
@@ -350,7 +365,7 @@ pub async fn observe(src: &Sources<'_>) -> Observations {
             country: src.config.data_country.clone(),
             region: src.config.data_region.clone(),
         },
-        encryption: encryption_seen(src, &clinics).await,
+        encryption: encryption_seen(src, &clinics),
         records: records_seen(store).await,
         clinic_pages: clinic_pages_seen(store, &clinics).await,
         announcements: announcements_seen(store).await,

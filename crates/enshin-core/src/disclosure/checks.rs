@@ -311,16 +311,17 @@ pub struct Observations {
     pub at_ms: i64,
     /// The three listeners.
     pub listeners: Vec<ListenerProbe>,
-    /// Each clinic in service with its latest certificate expiry (none: no valid certificate).
-    pub certificates: Vec<(String, Option<i64>)>,
+    /// Each clinic in service with its latest certificate expiry (none: no valid certificate),
+    /// or why they could not be read.
+    pub certificates: Result<Vec<(String, Option<i64>)>, String>,
     /// Password rules.
     pub password: PasswordSeen,
     /// Session policy of members and patients.
     pub sessions: SessionPolicy,
     /// Session policy of operators.
     pub operator_sessions: SessionPolicy,
-    /// Operator accounts.
-    pub operators: OperatorsSeen,
+    /// Operator accounts, or why they could not be counted.
+    pub operators: Result<OperatorsSeen, String>,
     /// The operator listener's configured address.
     pub operator_addr: std::net::SocketAddr,
     /// The access log, or why it could not be verified.
@@ -501,19 +502,21 @@ fn client_certificates(obs: &Observations) -> (Status, Both) {
 }
 
 fn certificates(obs: &Observations) -> (Status, Both) {
-    let missing: Vec<String> = obs
-        .certificates
+    let clinics = match &obs.certificates {
+        Ok(clinics) => clinics,
+        Err(why) => return unreadable(why),
+    };
+    let missing: Vec<String> = clinics
         .iter()
         .filter(|(_, e)| e.is_none())
         .map(|(c, _)| c.clone())
         .collect();
-    let soon: Vec<String> = obs
-        .certificates
+    let soon: Vec<String> = clinics
         .iter()
         .filter(|(_, e)| e.is_some_and(|e| e - obs.at_ms < CERT_WARNING_DAYS * DAY_MS))
         .map(|(c, _)| c.clone())
         .collect();
-    let n = obs.certificates.len();
+    let n = clinics.len();
     (
         verdict(missing.is_empty() && soon.is_empty()),
         Both::new(
@@ -527,6 +530,17 @@ fn certificates(obs: &Observations) -> (Status, Both) {
                 list(&missing),
                 list(&soon)
             ),
+        ),
+    )
+}
+
+/// What a check shows when its source could not be read: a non-conformance, never a claim.
+fn unreadable(why: &str) -> (Status, Both) {
+    (
+        Status::Fails,
+        Both::new(
+            format!("読めません: {why}"),
+            format!("could not read: {why}"),
         ),
     )
 }
@@ -600,7 +614,10 @@ fn sessions(obs: &Observations) -> (Status, Both) {
 }
 
 fn operators(obs: &Observations) -> (Status, Both) {
-    let o = obs.operators;
+    let o = match &obs.operators {
+        Ok(o) => o,
+        Err(why) => return unreadable(why),
+    };
     (
         verdict(o.active > 0 && o.with_totp == o.active),
         Both::new(
@@ -787,13 +804,7 @@ fn incident(obs: &Observations) -> (Status, Both) {
                 ),
             )
         }
-        Err(why) => (
-            Status::Fails,
-            Both::new(
-                format!("読めません: {why}"),
-                format!("could not read: {why}"),
-            ),
-        ),
+        Err(why) => unreadable(why),
     }
 }
 
@@ -901,13 +912,7 @@ fn clinic_pages(obs: &Observations) -> (Status, Both) {
                 ),
             ),
         ),
-        Err(why) => (
-            Status::Fails,
-            Both::new(
-                format!("読めません: {why}"),
-                format!("could not read: {why}"),
-            ),
-        ),
+        Err(why) => unreadable(why),
     }
 }
 
@@ -930,13 +935,7 @@ fn announcements(obs: &Observations) -> (Status, Both) {
                 ),
             ),
         ),
-        Err(why) => (
-            Status::Fails,
-            Both::new(
-                format!("読めません: {why}"),
-                format!("could not read: {why}"),
-            ),
-        ),
+        Err(why) => unreadable(why),
     }
 }
 
@@ -969,13 +968,7 @@ fn revisions(obs: &Observations) -> (Status, Both) {
                 ),
             )
         }
-        Err(why) => (
-            Status::Fails,
-            Both::new(
-                format!("読めません: {why}"),
-                format!("could not read: {why}"),
-            ),
-        ),
+        Err(why) => unreadable(why),
     }
 }
 
@@ -1057,7 +1050,7 @@ pub(crate) mod tests {
                 ),
                 probe("operator", strong),
             ],
-            certificates: vec![("c1".into(), Some(NOW + 200 * DAY_MS))],
+            certificates: Ok(vec![("c1".into(), Some(NOW + 200 * DAY_MS))]),
             password: PasswordSeen {
                 min_chars: 8,
                 common_list: 10_000,
@@ -1068,10 +1061,10 @@ pub(crate) mod tests {
             },
             sessions: SessionPolicy::DEFAULT,
             operator_sessions: SessionPolicy::OPERATOR,
-            operators: OperatorsSeen {
+            operators: Ok(OperatorsSeen {
                 active: 2,
                 with_totp: 2,
-            },
+            }),
             operator_addr: "127.0.0.1:8445".parse().unwrap(),
             access_log: Ok(AccessLogSeen {
                 writers: 2,
@@ -1176,13 +1169,26 @@ pub(crate) mod tests {
             ),
             (
                 Check::Certificates,
-                Box::new(|o| o.certificates.push(("c2".into(), None))),
+                Box::new(|o| {
+                    if let Ok(c) = &mut o.certificates {
+                        c.push(("c2".into(), None));
+                    }
+                }),
                 "c2",
             ),
             (
                 Check::Certificates,
-                Box::new(|o| o.certificates[0].1 = Some(NOW + 3 * DAY_MS)),
+                Box::new(|o| {
+                    if let Ok(c) = &mut o.certificates {
+                        c[0].1 = Some(NOW + 3 * DAY_MS);
+                    }
+                }),
                 "c1",
+            ),
+            (
+                Check::Certificates,
+                Box::new(|o| o.certificates = Err("database closed".into())),
+                "could not read: database closed",
             ),
             (
                 Check::PasswordPolicy,
@@ -1201,7 +1207,12 @@ pub(crate) mod tests {
             ),
             (
                 Check::OperatorTotp,
-                Box::new(|o| o.operators.with_totp = 1),
+                Box::new(|o| {
+                    o.operators = Ok(OperatorsSeen {
+                        active: 2,
+                        with_totp: 1,
+                    });
+                }),
                 "1 with TOTP",
             ),
             (
