@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use enshin_core::disclosure::{Lang, markdown};
-use enshin_core::password::CommonPasswords;
 use enshin_server::disclosure::{Sources, document, observe};
 use enshin_server::tls_probe::{Target, probe};
 use enshin_testkit::spawn_app;
@@ -18,17 +17,7 @@ pub async fn disclose(rounds: u64) {
     enshin_server::demo::ensure_demo(app.config(), app.state())
         .await
         .expect("demo");
-    let state = app.state();
-    let common = CommonPasswords::bundled();
-    let sources = Sources {
-        config: app.config(),
-        store: &state.store,
-        audit_store: &state.audit_store,
-        keyring: Ok(&state.keyring),
-        ca_pem: app.ca_pem(),
-        addrs: app.addrs(),
-        common_passwords: &common,
-    };
+    let sources = Sources::of(app.state());
     let (mut probes, mut observations, mut renders) = (Vec::new(), Vec::new(), Vec::new());
     let mut handshakes = 0;
     for _ in 0..rounds {

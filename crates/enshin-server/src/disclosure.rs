@@ -40,6 +40,21 @@ pub struct Sources<'a> {
     pub common_passwords: &'a CommonPasswords,
 }
 
+impl<'a> Sources<'a> {
+    /// What a running instance observes itself with.
+    pub fn of(state: &'a crate::routes::AppState) -> Self {
+        Self {
+            config: &state.config,
+            store: &state.store,
+            audit_store: &state.audit_store,
+            keyring: Ok(&state.keyring),
+            ca_pem: state.ca.cert_pem(),
+            addrs: state.addrs,
+            common_passwords: &state.common_passwords,
+        }
+    }
+}
+
 /// Why a disclosure could not be published.
 #[derive(Debug, thiserror::Error)]
 pub enum DisclosureError {

@@ -73,18 +73,6 @@ fn doc_lang(page: &Page) -> enshin_core::disclosure::Lang {
     }
 }
 
-fn sources(state: &AppState) -> Sources<'_> {
-    Sources {
-        config: &state.config,
-        store: &state.store,
-        audit_store: &state.audit_store,
-        keyring: Ok(&state.keyring),
-        ca_pem: state.ca.cert_pem(),
-        addrs: state.addrs,
-        common_passwords: &state.common_passwords,
-    }
-}
-
 async fn history(state: &AppState, shown: Option<u64>) -> Result<Vec<HistoryRow>, ApiError> {
     Ok(state
         .store
@@ -114,7 +102,7 @@ async fn console_view(
 ) -> Result<Response, ApiError> {
     authorize(&auth.actor, Action::PublishDisclosure, Target::Service)?;
     let doc = match revision {
-        None => generate(&sources(state)).await,
+        None => generate(&Sources::of(state)).await,
         Some(n) => stored_document(
             &state
                 .store
@@ -221,7 +209,7 @@ pub async fn publish_form(
 ) -> Response {
     let published = async {
         authorize(&auth.actor, Action::PublishDisclosure, Target::Service)?;
-        let doc = generate(&sources(&state)).await;
+        let doc = generate(&Sources::of(&state)).await;
         Ok::<_, ApiError>(
             publish(
                 &state.store,

@@ -6,7 +6,6 @@
 use enshin_core::disclosure::{
     AccessLogSeen, Check, Document, Lang, Observations, Status, evaluate, markdown,
 };
-use enshin_core::password::CommonPasswords;
 use enshin_core::people::Role;
 use enshin_server::disclosure::{Sources, document, observe};
 use enshin_testkit::{TestApp, spawn_app, spawn_app_with};
@@ -21,18 +20,11 @@ async fn observed(app: &TestApp) -> Observations {
 
 /// Observes `app` as if its listeners were at `addrs` (to point a check at another listener).
 async fn observed_with(app: &TestApp, addrs: enshin_server::app::Addrs) -> Observations {
-    let state = app.state();
-    let common = CommonPasswords::bundled();
-    let sources = Sources {
-        config: app.config(),
-        store: &state.store,
-        audit_store: &state.audit_store,
-        keyring: Ok(&state.keyring),
-        ca_pem: app.ca_pem(),
+    observe(&Sources {
         addrs,
-        common_passwords: &common,
-    };
-    observe(&sources).await
+        ..Sources::of(app.state())
+    })
+    .await
 }
 
 fn status(check: Check, obs: &Observations) -> (Status, String) {
