@@ -27,6 +27,17 @@ async fn observed_with(app: &TestApp, addrs: enshin_server::app::Addrs) -> Obser
     .await
 }
 
+/// Gives a clinic what its certificate and public-page checks ask for: a client certificate, a
+/// doctor and a telephone number.
+async fn equip(app: &TestApp, clinic: &str) {
+    app.issue_client_cert(clinic).await;
+    app.add_member(clinic, Role::Doctor).await;
+    app.store()
+        .set_clinic_phone(clinic, "03-1234-5678")
+        .await
+        .unwrap();
+}
+
 fn status(check: Check, obs: &Observations) -> (Status, String) {
     let e = evaluate(check, obs);
     (e.status, e.seen.en)
@@ -137,12 +148,7 @@ async fn each_live_check_holds_or_fails_with_the_deployment() {
     );
 
     let operator = app.add_operator("ops.disclose").await;
-    app.issue_client_cert(&clinic).await;
-    app.add_member(&clinic, Role::Doctor).await;
-    app.store()
-        .set_clinic_phone(&clinic, "03-1234-5678")
-        .await
-        .unwrap();
+    equip(&app, &clinic).await;
     let now = enshin_server::clock::now_ms();
     app.store()
         .suspend("service", "maintenance", &operator.id, now)
@@ -282,12 +288,7 @@ async fn the_console_publishes_signed_revisions_that_clinics_and_patients_see() 
     assert!(first.body.contains("verified"));
 
     // A second revision after the clinic got its certificate, doctor and telephone.
-    app.issue_client_cert(&clinic).await;
-    app.add_member(&clinic, Role::Doctor).await;
-    app.store()
-        .set_clinic_phone(&clinic, "03-1234-5678")
-        .await
-        .unwrap();
+    equip(&app, &clinic).await;
     console
         .post("/disclosure/publish", &[("csrf", csrf.as_str())])
         .await;
