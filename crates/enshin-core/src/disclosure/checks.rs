@@ -409,42 +409,30 @@ fn tls(obs: &Observations) -> (Status, Both) {
     let mut ok = !obs.listeners.is_empty();
     let (mut ja, mut en) = (Vec::new(), Vec::new());
     for probe in &obs.listeners {
+        let head = format!("{} ({})", probe.listener, probe.address);
         match &probe.outcome {
             Ok(seen) => {
-                let old: Vec<&String> = seen
-                    .versions
-                    .iter()
-                    .filter(|v| !["TLSv1.2", "TLSv1.3"].contains(&v.as_str()))
-                    .collect();
-                let weak: Vec<&String> = seen.suites.iter().filter(|s| !strong_suite(s)).collect();
-                let fine = old.is_empty() && weak.is_empty() && !seen.versions.is_empty();
+                let fine = !seen.versions.is_empty()
+                    && seen
+                        .versions
+                        .iter()
+                        .all(|v| ["TLSv1.2", "TLSv1.3"].contains(&v.as_str()))
+                    && seen.suites.iter().all(|s| strong_suite(s));
                 ok &= fine;
                 let mark = if fine { "" } else { " ✗" };
-                ja.push(format!(
-                    "{} ({}): {} / {}{mark}",
-                    probe.listener,
-                    probe.address,
+                // Versions and suite names read the same in both languages.
+                let line = format!(
+                    "{head}: {} / {}{mark}",
                     seen.versions.join(", "),
                     seen.suites.join(", ")
-                ));
-                en.push(format!(
-                    "{} ({}): {} / {}{mark}",
-                    probe.listener,
-                    probe.address,
-                    seen.versions.join(", "),
-                    seen.suites.join(", ")
-                ));
+                );
+                ja.push(line.clone());
+                en.push(line);
             }
             Err(why) => {
                 ok = false;
-                ja.push(format!(
-                    "{} ({}): 接続できません: {why} ✗",
-                    probe.listener, probe.address
-                ));
-                en.push(format!(
-                    "{} ({}): not reachable: {why} ✗",
-                    probe.listener, probe.address
-                ));
+                ja.push(format!("{head}: 接続できません: {why} ✗"));
+                en.push(format!("{head}: not reachable: {why} ✗"));
             }
         }
     }
