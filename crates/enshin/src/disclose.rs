@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use enshin_core::audit::entry::Outcome;
-use enshin_core::disclosure::{Document, Lang, markdown, verify_signature};
+use enshin_core::disclosure::{Lang, Signed, markdown};
 use enshin_core::password::CommonPasswords;
 use enshin_server::app::Addrs;
 use enshin_server::audit::{event_entry, load_or_create_key};
@@ -155,57 +155,20 @@ pub async fn disclose(config: &Config, args: DiscloseArgs) -> anyhow::Result<Exi
     })
 }
 
-/// A published revision as `/disclosure.json` hands it out.
-struct Signed {
-    revision: u64,
-    document: String,
-    signer: String,
-    public_key: String,
-    signature: String,
-}
-
-impl Signed {
-    fn parse(text: &str) -> Option<Self> {
-        let v: serde_json::Value = serde_json::from_str(text).ok()?;
-        if v["format"] != "enshin-disclosure-signed/v1" {
-            return None;
-        }
-        let field = |name: &str| v[name].as_str().map(str::to_owned);
-        Some(Self {
-            revision: v["revision"].as_u64()?,
-            document: field("document")?,
-            signer: field("signer")?,
-            public_key: field("public_key")?,
-            signature: field("signature")?,
-        })
-    }
-}
-
 /// Runs `verify disclosure FILE`: exit 0 when signed by this service, 1 otherwise.
 pub async fn verify(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let Some(signed) = Signed::parse(&text) else {
+    let Ok(signed) = serde_json::from_str::<Signed>(&text) else {
         say!("NOT VALID: not a signed disclosure");
         return Ok(ExitCode::FAILURE);
     };
-    if !verify_signature(
-        signed.document.as_bytes(),
-        &signed.public_key,
-        &signed.signature,
-    ) {
-        say!("NOT VALID: the signature does not match the document");
+    let Some(doc) = signed.verified_document() else {
+        say!(
+            "NOT VALID: the signature does not match revision {}'s document",
+            signed.revision
+        );
         return Ok(ExitCode::FAILURE);
-    }
-    let doc = match serde_json::from_str::<Document>(&signed.document) {
-        Ok(d) if d.revision == Some(signed.revision) => d,
-        _ => {
-            say!(
-                "NOT VALID: the signed document is not revision {}",
-                signed.revision
-            );
-            return Ok(ExitCode::FAILURE);
-        }
     };
     let what = format!(
         "revision {} generated {} ({} non-conformance(s))",

@@ -607,6 +607,42 @@ pub fn markdown(doc: &Document, lang: Lang) -> String {
     out
 }
 
+/// The `format` of a published revision handed out with its signature.
+pub const SIGNED_FORMAT: &str = "enshin-disclosure-signed/v1";
+
+/// A published revision as `/disclosure.json` hands it out: the document's exact bytes, the
+/// signer and the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signed {
+    /// [`SIGNED_FORMAT`].
+    pub format: String,
+    /// The revision number.
+    pub revision: u64,
+    /// The document's JSON, byte for byte as signed.
+    pub document: String,
+    /// The signing writer's id.
+    pub signer: String,
+    /// Its public key, base64.
+    pub public_key: String,
+    /// The signature, base64.
+    pub signature: String,
+}
+
+impl Signed {
+    /// The signed document, if the format is this one, the signature holds over its bytes, and
+    /// it is the revision the envelope names.
+    pub fn verified_document(&self) -> Option<Document> {
+        if self.format != SIGNED_FORMAT
+            || !verify_signature(self.document.as_bytes(), &self.public_key, &self.signature)
+        {
+            return None;
+        }
+        serde_json::from_str::<Document>(&self.document)
+            .ok()
+            .filter(|d| d.revision == Some(self.revision))
+    }
+}
+
 fn message(bytes: &[u8]) -> Vec<u8> {
     [FORMAT.as_bytes(), b"\n", bytes].concat()
 }

@@ -13,6 +13,7 @@ pub use checks::{
     RevisionsSeen, Status, SuspensionSeen, TlsSeen, evaluate, evaluate_all, strong_suite, when,
 };
 pub use document::{
-    DocNode, DocStatement, Document, EvidenceView, FORMAT, Lang, NodeView, OperatorTexts, Standing,
-    StatementView, Summary, View, assemble, label, markdown, sign, verify_signature,
+    DocNode, DocStatement, Document, EvidenceView, FORMAT, Lang, NodeView, OperatorTexts,
+    SIGNED_FORMAT, Signed, Standing, StatementView, Summary, View, assemble, label, markdown, sign,
+    verify_signature,
 };

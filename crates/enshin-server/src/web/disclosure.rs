@@ -7,9 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use enshin_core::authz::{Action, Target, authorize};
-use enshin_core::disclosure::{Document, View};
+use enshin_core::disclosure::{Document, SIGNED_FORMAT, Signed, View};
 use enshin_store::disclosures::StoredDisclosure;
-use serde_json::json;
 
 use super::context::{Button, Frame, Page, Posted, SignedIn};
 use super::texts::Lang;
@@ -156,14 +155,14 @@ pub async fn revision_page(
 
 /// The signed envelope of a revision: the document's exact bytes, the signer and the signature.
 fn signed_json(d: &StoredDisclosure) -> Response {
-    let body = json!({
-        "format": "enshin-disclosure-signed/v1",
-        "revision": d.revision,
-        "document": d.document,
-        "signer": d.signer,
-        "public_key": d.public_key,
-        "signature": d.signature,
-    });
+    let body = Signed {
+        format: SIGNED_FORMAT.into(),
+        revision: d.revision,
+        document: d.document.clone(),
+        signer: d.signer.clone(),
+        public_key: d.public_key.clone(),
+        signature: d.signature.clone(),
+    };
     (
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
@@ -172,7 +171,7 @@ fn signed_json(d: &StoredDisclosure) -> Response {
                 format!("attachment; filename=\"disclosure-{}.json\"", d.revision),
             ),
         ],
-        format!("{body:#}"),
+        serde_json::to_string_pretty(&body).unwrap_or_default(),
     )
         .into_response()
 }
